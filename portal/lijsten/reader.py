@@ -1,0 +1,706 @@
+"""Safe reading of an uploaded leerlinglijst: bytes → one sheet of cell values.
+
+The type is decided by the content, never by the file name. Every way a hostile or
+broken file can fail ends in a `Bestandsfout` with a code of the error catalog; no
+traceback, no unbounded memory, no hang.
+
+An .xlsx is checked before any XML reaches a parser: the zip directory (member count,
+declared sizes, compression ratio, duplicate and encrypted members), and every XML
+member is inflated by us through a bounded decompressor, so a zip that lies about its
+sizes is caught before python-calamine (which trusts the directory) reads it. The cell
+values come from calamine (Rust); what calamine does not tell us (error values,
+formulas without a cached value, merged ranges, hidden rows, the template marker)
+comes from regular expressions over the raw XML bytes, which run at C speed.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import html
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+import python_calamine
+
+__all__ = [
+    "Limieten", "FormuleZonderWaarde", "Foutwaarde", "Bestandsfout", "Sheet",
+    "read_sheet", "kolomletter", "kolomindex", "assert_defusedxml", "MARKER_NAAM",
+]
+
+MARKER_NAAM = "LEERLINGLIJST_FORMAT"
+
+
+@dataclass(frozen=True)
+class Limieten:
+    max_bytes: int = 20 * 1024 * 1024
+    max_rows: int = 50_000            # data rows (the title row not counted)
+    max_cols: int = 200
+    max_cell_chars: int = 32_767
+    max_unpacked_bytes: int = 300 * 1024 * 1024   # sum of declared member sizes
+    max_members: int = 1_000
+    max_ratio: int = 200              # compression ratio per (large) member
+
+
+class FormuleZonderWaarde:
+    """A formula cell without a cached value. One instance: compare with `is` or isinstance."""
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self):
+        return "FormuleZonderWaarde()"
+
+    def __str__(self):
+        return ""
+
+
+FORMULE_ZONDER_WAARDE = FormuleZonderWaarde()
+
+
+@dataclass(frozen=True)
+class Foutwaarde:
+    """An Excel error value like '#N/A' or '#REF!'."""
+    tekst: str
+
+    def __str__(self):
+        return self.tekst
+
+
+class Bestandsfout(Exception):
+    """A file-level finding that stops reading; `code` is a code of errors.md."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+    def __repr__(self):
+        return f"Bestandsfout({self.code!r}, **{self.params!r})"
+
+
+@dataclass
+class Sheet:
+    soort: str                         # 'xlsx' or 'csv'
+    naam: str | None
+    rijen: list[list]                  # rijen[i] is spreadsheet row i+1; column j is letter j (A=0)
+    merged: list[str] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)
+    marker: tuple[str, int] | None = None
+
+
+def kolomletter(index: int) -> str:
+    """0 → 'A', 25 → 'Z', 26 → 'AA'."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def kolomindex(letters: str | bytes) -> int:
+    """'A' → 0, 'AA' → 26 (inverse of kolomletter)."""
+    if isinstance(letters, bytes):
+        letters = letters.decode("ascii")
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def assert_defusedxml() -> None:
+    """Fail loudly at start-up when the XML defences are not in place."""
+    try:
+        from defusedxml import EntitiesForbidden
+    except Exception as exc:  # pragma: no cover - only when the install is broken
+        raise RuntimeError("defusedxml is niet beschikbaar; uploads kunnen niet veilig worden gelezen") from exc
+    bom = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+    try:
+        SafeET.fromstring(bom)
+    except EntitiesForbidden:
+        return
+    raise RuntimeError("defusedxml weigert geen XML-entities; uploads kunnen niet veilig worden gelezen")
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+_MAGIC_UNSUPPORTED = [
+    (b"%PDF", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"{\\rtf", "rtf"),
+    (b"Rar!", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"\x1f\x8b", "gz"),
+    (b"PK\x05\x06", "zip"),
+    (b"PK\x07\x08", "zip"),
+]
+
+
+def read_sheet(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
+    """Read the data sheet of an uploaded file. Raises Bestandsfout for every file-level problem."""
+    if data is None or len(data) == 0:
+        raise Bestandsfout("file_empty")
+    if len(data) > limieten.max_bytes:
+        raise Bestandsfout("file_too_large", max=_mb(limieten.max_bytes))
+    try:
+        if data[:4] == _ZIP:
+            return _read_ooxml(bytes(data), limieten)
+        if data[:8] == _OLE2:
+            raise _ole2_fout(data)
+        for magic, soort in _MAGIC_UNSUPPORTED:
+            if data[:len(magic)] == magic:
+                raise Bestandsfout("file_type_unsupported", soort=soort)
+        return _read_csv(bytes(data), limieten)
+    except Bestandsfout:
+        raise
+    except MemoryError:
+        raise Bestandsfout("file_unsafe") from None
+    except RecursionError:
+        raise Bestandsfout("file_unsafe") from None
+    except Exception:
+        # Whatever else a broken file can provoke: it is unreadable, not our crash.
+        raise Bestandsfout("file_corrupt") from None
+
+
+def _mb(n: int) -> int | float:
+    mb = n / (1024 * 1024)
+    return int(mb) if mb == int(mb) else round(mb, 1)
+
+
+def _ole2_fout(data: bytes) -> Bestandsfout:
+    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+        return Bestandsfout("file_encrypted")
+    if "WordDocument".encode("utf-16-le") in data:
+        return Bestandsfout("file_type_unsupported", soort="doc")
+    if "PowerPoint Document".encode("utf-16-le") in data:
+        return Bestandsfout("file_type_unsupported", soort="ppt")
+    return Bestandsfout("file_type_xls")
+
+
+# ---------------------------------------------------------------------------
+# CSV
+
+_SEPARATORS = (";", ",", "\t")
+
+
+def _decode_text(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" export: UTF-16 with BOM, tab separated.
+        return data.decode("utf-16")
+    if b"\x00" in data:
+        raise Bestandsfout("file_type_unsupported")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise Bestandsfout("file_type_unsupported") from None
+
+
+_MARKUP = re.compile(r"\A\s*<(?:!doctype|html|\?xml|head|body|table|div|meta|!--)", re.I)
+
+
+def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
+    tekst = _decode_text(data)
+    if _MARKUP.match(tekst[:1000]):
+        soort = "html" if re.match(r"\A\s*<(?:!doctype\s+html|html|head|body|table|div|meta)", tekst[:1000], re.I) else "xml"
+        raise Bestandsfout("file_type_unsupported", soort=soort)
+    if "\x00" in tekst:
+        raise Bestandsfout("file_type_unsupported")
+    sep = _detect_separator(tekst)
+    reader = csv.reader(io.StringIO(tekst, newline=""), delimiter=sep, quotechar='"', doublequote=True, strict=False)
+    rijen: list[list] = []
+    max_lines = limieten.max_rows + 1
+    breedte = 0
+    for ruwe in reader:
+        if len(ruwe) > limieten.max_cols:
+            if any(v.strip() for v in ruwe[limieten.max_cols:]):
+                raise Bestandsfout("file_corrupt")
+            ruwe = ruwe[:limieten.max_cols]
+        rij = [v if v != "" else None for v in ruwe]
+        rijen.append(rij)
+        if len(rij) > breedte:
+            breedte = len(rij)
+        if len(rijen) > max_lines + 10_000 and len(rijen) % 10_000 == 0:
+            # Keep counting (cheaply) so the message can say how many rows there are.
+            pass
+    _trim_trailing(rijen)
+    if not _has_content(rijen):
+        raise Bestandsfout("file_empty")
+    _check_rows(rijen, limieten)
+    _pad(rijen)
+    return Sheet(soort="csv", naam=None, rijen=rijen)
+
+
+def _detect_separator(tekst: str) -> str:
+    # The title row decides: titles rarely hold a separator, data cells often hold commas.
+    eerste = tekst.lstrip("\ufeff").split("\n", 1)[0]
+    # Do not count separators inside quotes.
+    eerste = re.sub(r'"[^"]*"', "", eerste)
+    tellingen = {sep: eerste.count(sep) for sep in _SEPARATORS}
+    beste = max(_SEPARATORS, key=lambda s: tellingen[s])
+    return beste if tellingen[beste] > 0 else ";"
+
+
+def _trim_trailing(rijen: list[list]) -> None:
+    while rijen and not _row_has_content(rijen[-1]):
+        rijen.pop()
+
+
+def _row_has_content(rij) -> bool:
+    for v in rij:
+        if v is None:
+            continue
+        if isinstance(v, str) and not v.strip():
+            continue
+        return True
+    return False
+
+
+def _pad(rijen: list[list]) -> None:
+    """Give every row the same length, so rij[j] is safe for every column j."""
+    if not rijen:
+        return
+    breedte = max(map(len, rijen))
+    if min(map(len, rijen)) == breedte:
+        return
+    for rij in rijen:
+        if len(rij) < breedte:
+            rij.extend([None] * (breedte - len(rij)))
+
+
+def _has_content(rijen) -> bool:
+    return any(_row_has_content(r) for r in rijen)
+
+
+def _check_rows(rijen: list[list], limieten: Limieten) -> None:
+    if len(rijen) - 1 > limieten.max_rows:
+        aantal = sum(1 for r in rijen[1:] if _row_has_content(r))
+        if aantal > limieten.max_rows:
+            raise Bestandsfout("too_many_rows", aantal=aantal, max=limieten.max_rows)
+
+
+# ---------------------------------------------------------------------------
+# OOXML (.xlsx)
+
+_CT_ODS = b"application/vnd.oasis.opendocument.spreadsheet"
+_STRICT = b"http://purl.oclc.org/ooxml/"
+_SMALL_MEMBER = 1024 * 1024      # below this, a high compression ratio is harmless
+
+
+class _Zip:
+    """The members of an upload's zip, checked before anything is inflated."""
+
+    def __init__(self, data: bytes, limieten: Limieten):
+        self.data = data
+        self.limieten = limieten
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            infos = zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, IndexError, KeyError):
+            raise Bestandsfout("file_corrupt") from None
+        if len(infos) > limieten.max_members:
+            raise Bestandsfout("file_unsafe")
+        seen = set()
+        totaal = 0
+        for info in infos:
+            key = info.filename.replace("\\", "/").lower()
+            if key in seen:
+                raise Bestandsfout("file_unsafe")
+            seen.add(key)
+            if info.flag_bits & 0x1:
+                raise Bestandsfout("file_unsafe")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise Bestandsfout("file_unsafe")
+            if info.file_size < 0 or info.compress_size < 0:
+                raise Bestandsfout("file_corrupt")
+            totaal += info.file_size
+            if info.file_size > _SMALL_MEMBER and info.file_size > limieten.max_ratio * max(info.compress_size, 1):
+                raise Bestandsfout("file_unsafe")
+            if info.header_offset + 30 + info.compress_size > len(data):
+                raise Bestandsfout("file_corrupt")
+        if totaal > limieten.max_unpacked_bytes:
+            raise Bestandsfout("file_unsafe")
+        self.infos = {info.filename: info for info in infos}
+        self.lower = {name.lower(): name for name in self.infos}
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.lower
+
+    def read(self, name: str) -> bytes:
+        """Inflate one member ourselves, never beyond its declared size."""
+        info = self.infos[self.lower[name.lower()]]
+        data = self.data
+        off = info.header_offset
+        if data[off:off + 4] != _ZIP:
+            raise Bestandsfout("file_corrupt")
+        n = int.from_bytes(data[off + 26:off + 28], "little")
+        e = int.from_bytes(data[off + 28:off + 30], "little")
+        start = off + 30 + n + e
+        eind = start + info.compress_size
+        if eind > len(data):
+            raise Bestandsfout("file_corrupt")
+        raw = memoryview(data)[start:eind]
+        size = info.file_size
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.compress_size != size:
+                raise Bestandsfout("file_unsafe")
+            out = bytes(raw)
+        else:
+            d = zlib.decompressobj(-15)
+            try:
+                out = d.decompress(raw, size + 1)
+            except zlib.error:
+                raise Bestandsfout("file_corrupt") from None
+            if len(out) > size or (d.unconsumed_tail and not d.eof):
+                # The stream inflates to more than the directory says: a lying zip.
+                raise Bestandsfout("file_unsafe")
+            if not d.eof:
+                raise Bestandsfout("file_corrupt")      # truncated stream
+            if len(out) != size:
+                raise Bestandsfout("file_unsafe")
+        if zlib.crc32(out) != info.CRC:
+            raise Bestandsfout("file_corrupt")
+        return out
+
+
+_PROLOG = re.compile(rb"(?:\s|<\?.*?\?>|<!--.*?-->)*", re.S)
+
+
+def _check_xml(xml: bytes) -> bytes:
+    """Reject DTDs and entities (billion laughs, XXE, quadratic blow-up) in any XML member."""
+    head = xml[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) == 4 and b"\x00" in head):
+        try:
+            text = xml.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise Bestandsfout("file_corrupt") from None
+    else:
+        text = xml
+    if len(text) > _SMALL_MEMBER:
+        # A DTD can only stand in the prolog, before the root element: look there only.
+        m = _PROLOG.match(text)
+        if text[m.end():m.end() + 2] == b"<!":
+            raise Bestandsfout("file_unsafe")
+    elif b"<!DOCTYPE" in text or b"<!ENTITY" in text or b"<!doctype" in text:
+        raise Bestandsfout("file_unsafe")
+    return text
+
+
+def _parse_xml(xml: bytes):
+    try:
+        return SafeET.fromstring(xml)
+    except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden,
+            defusedxml.NotSupportedError):
+        raise Bestandsfout("file_unsafe") from None
+    except Exception:
+        raise Bestandsfout("file_corrupt") from None
+
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+_MARKER_RE = re.compile(
+    rb'<(?:\w+:)?definedName\b[^>]*\bname="' + MARKER_NAAM.encode() + rb'"[^>]*>(.*?)</(?:\w+:)?definedName>', re.S)
+
+
+def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
+    z = _Zip(data, limieten)
+
+    if z.has("mimetype"):
+        if z.read("mimetype").strip().startswith(_CT_ODS):
+            raise Bestandsfout("file_type_unsupported", soort="ods")
+        raise Bestandsfout("file_type_unsupported")
+    if z.has("word/document.xml"):
+        raise Bestandsfout("file_type_unsupported", soort="docx")
+    if z.has("ppt/presentation.xml"):
+        raise Bestandsfout("file_type_unsupported", soort="pptx")
+    if not z.has("[Content_Types].xml"):
+        raise Bestandsfout("file_type_unsupported")
+
+    content_types = _check_xml(z.read("[Content_Types].xml"))
+    if (b"macroEnabled" in content_types or b"vbaProject" in content_types
+            or any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in z.lower)):
+        raise Bestandsfout("file_macros")
+    if z.has("xl/workbook.bin") or b"sheet.binary" in content_types:
+        raise Bestandsfout("file_type_unsupported", soort="xlsb")
+    if _STRICT in content_types:
+        raise Bestandsfout("file_strict_ooxml")
+    if not z.has("xl/workbook.xml"):
+        raise Bestandsfout("file_corrupt")
+
+    # Every XML member calamine may read is inflated by us first (bounded, CRC-checked)
+    # and checked for DTDs. Sheets are kept for the checks below.
+    xml_members = {}
+    for name in z.infos:
+        low = name.lower()
+        if low.endswith((".xml", ".rels", ".vml")):
+            xml = _check_xml(z.read(name))
+            if _STRICT in xml[:4000] and low.startswith("xl/"):
+                raise Bestandsfout("file_strict_ooxml")
+            if low.startswith("xl/worksheets/") or low in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+                xml_members[low] = xml
+            # other members were only checked; drop them
+
+    workbook_xml = xml_members["xl/workbook.xml"]
+    wb = _parse_xml(workbook_xml)
+    if _STRICT.decode() in wb.tag:
+        raise Bestandsfout("file_strict_ooxml")
+    rels = {}
+    if "xl/_rels/workbook.xml.rels" in xml_members:
+        for rel in _parse_xml(xml_members["xl/_rels/workbook.xml.rels"]):
+            if rel.get("Type") == _WORKSHEET_REL:
+                rels[rel.get("Id")] = rel.get("Target") or ""
+
+    bladen = []     # (naam, xml bytes, zichtbaar)
+    sheets_el = wb.find(f"{_NS_MAIN}sheets")
+    for el in (sheets_el if sheets_el is not None else []):
+        naam = el.get("name")
+        rid = el.get(f"{_NS_R}id")
+        target = rels.get(rid)
+        if naam is None or target is None:
+            continue      # a chart sheet or a dangling entry: no cells to read
+        path = _resolve(target).lower()
+        xml = xml_members.get(path)
+        if xml is None:
+            raise Bestandsfout("file_corrupt")
+        bladen.append((naam, xml, el.get("state", "visible") == "visible"))
+    if not bladen:
+        raise Bestandsfout("file_corrupt")
+
+    date1904 = bool(re.search(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"', workbook_xml))
+    naam, sheet_xml = _choose_sheet(bladen)
+    prefix = _prefix(sheet_xml)
+    hoogte, breedte = _check_dimensions(sheet_xml, prefix, limieten)
+
+    try:
+        wb_cal = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        cal_sheet = wb_cal.get_sheet_by_name(naam)
+        waarden = cal_sheet.to_python(skip_empty_area=False)
+    except BaseException as exc:  # calamine raises its own types, and Rust panics surface as PanicException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise Bestandsfout("file_corrupt") from None
+
+    rijen = _normalise(waarden, hoogte, breedte)
+    _overlay_errors(rijen, sheet_xml, prefix)
+    _overlay_formulas(rijen, sheet_xml, prefix)
+    _trim_trailing(rijen)
+    if not _has_content(rijen):
+        raise Bestandsfout("file_empty")
+    _check_rows(rijen, limieten)
+    _pad(rijen)
+    del date1904  # calamine applies the 1904 date system itself (checked in the tests)
+
+    return Sheet(
+        soort="xlsx",
+        naam=naam,
+        rijen=rijen,
+        merged=_merged(sheet_xml, prefix),
+        hidden_rows=_hidden_rows(sheet_xml, prefix),
+        marker=_marker(workbook_xml),
+    )
+
+
+def _resolve(target: str) -> str:
+    target = target.replace("\\", "/")
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = ["xl"]
+    for p in target.split("/"):
+        if p == "..":
+            if parts:
+                parts.pop()
+        elif p and p != ".":
+            parts.append(p)
+    return "/".join(parts)
+
+
+def _prefix(xml: bytes) -> bytes:
+    """The namespace prefix of the sheet's elements ('' or e.g. 'x:'), found once."""
+    m = re.search(rb"<(\w+:)?worksheet\b", xml[:5000])
+    return (m.group(1) or b"") if m else b""
+
+
+def _sheet_has_content(xml: bytes) -> bool:
+    return re.search(rb"<(?:\w+:)?(?:v|t|f)\b[^>]*>[^<]", xml) is not None
+
+
+def _choose_sheet(bladen):
+    for naam, xml, _ in bladen:
+        if naam == "Leerlingen":
+            return naam, xml
+    for naam, xml, _ in bladen:
+        if naam.strip().lower() == "leerlingen":
+            return naam, xml
+    gevuld = [(naam, xml, zichtbaar) for naam, xml, zichtbaar in bladen if _sheet_has_content(xml)]
+    if not gevuld:
+        raise Bestandsfout("file_empty")
+    if len(gevuld) > 1:
+        zichtbaar = [b for b in gevuld if b[2]]
+        if len(zichtbaar) == 1:
+            return zichtbaar[0][0], zichtbaar[0][1]
+        raise Bestandsfout("multiple_sheets", bladen=", ".join(b[0] for b in (zichtbaar or gevuld)))
+    return gevuld[0][0], gevuld[0][1]
+
+
+def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> tuple[int, int]:
+    """Find the real extent of the sheet from the cell references, before calamine builds
+    its dense grid: a single cell at XFD1048576 must not allocate a million rows.
+    Only byte counts and regular expressions: this runs on every upload."""
+    ep = re.escape(p)
+    row_nrs = re.findall(rb"<" + ep + rb'row\b[^>]*?\sr="(\d+)"', xml)
+    n_row_tags = len(row_nrs)
+    if n_row_tags > limieten.max_rows + 1:
+        # Rows with content decide (formatted empty rows do not count).
+        aantal = len(re.findall(rb"<" + ep + rb"row\b[^>]*[^/]>\s*<" + ep + rb"c\b", xml)) - 1
+        if aantal > limieten.max_rows:
+            raise Bestandsfout("too_many_rows", aantal=aantal, max=limieten.max_rows)
+    max_row = max(map(int, row_nrs)) if row_nrs else 0
+    # The row limit: the next power of ten above the allowed rows (a margin for blank rows);
+    # a reference with more digits than that is caught by the pattern below.
+    digits = len(str(limieten.max_rows + 1))
+    row_limit = 10 ** digits - 1
+    max_col = 0
+    # Only references with two or more column letters, or long row numbers, need a look.
+    for letters, nr in re.findall(rb' r="([A-Z]{2,}|[A-Z](?=[0-9]{%d}))([0-9]+)"' % (digits + 1), xml):
+        col = kolomindex(letters)
+        if col > max_col:
+            max_col = col
+        row = int(nr)
+        if row > max_row:
+            max_row = row
+    if max_row > row_limit or max_col >= limieten.max_cols:
+        raise Bestandsfout("file_corrupt")
+    # Cells without an r attribute take the next free position: bound them by the widest row.
+    # One pass finds any cell or row whose first attribute is not r (rare; then count exactly).
+    if re.search(rb"<" + ep + rb'(?:c|row)(?! r=")[\s>/]', xml):
+        n_row_tags = len(re.findall(rb"<" + ep + rb"row[\s>/]", xml))
+        widest = 0
+        for rij in re.split(rb"<" + ep + rb"row\b", xml):
+            n = rij.count(b"<" + p + b"c ") + rij.count(b"<" + p + b"c>") + rij.count(b"<" + p + b"c/>")
+            if n > widest:
+                widest = n
+        max_col = max(max_col, widest)
+        max_row = max(max_row, n_row_tags)
+        if max_row > row_limit or max_col >= limieten.max_cols:
+            raise Bestandsfout("file_corrupt")
+    return max_row, max_col + 1
+
+
+def _normalise(waarden: list[list], hoogte: int, breedte: int) -> list[list]:
+    """calamine's values → None for empty, whole floats → int."""
+    _float = float
+    rijen = [
+        [(v if v != "" else None) if v.__class__ is not _float else (int(v) if v.is_integer() else v) for v in rij]
+        for rij in waarden
+    ]
+    return rijen
+
+
+_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _cell_pos(tag: bytes):
+    m = _REF.search(tag)
+    if not m:
+        return None
+    return int(m.group(2)) - 1, kolomindex(m.group(1))
+
+
+def _put(rijen: list[list], pos, waarde) -> None:
+    r, c = pos
+    if r < 0 or c < 0:
+        return
+    while len(rijen) <= r:
+        rijen.append([None] * (len(rijen[0]) if rijen else 0))
+    rij = rijen[r]
+    if len(rij) <= c:
+        rij.extend([None] * (c + 1 - len(rij)))
+    rijen[r][c] = waarde
+
+
+def _overlay_errors(rijen, xml: bytes, p: bytes) -> None:
+    if b't="e"' not in xml:
+        return
+    ep = re.escape(p)
+    pat = re.compile(rb"<" + ep + rb'c\b([^>]*\bt="e"[^>]*)>(.*?)</' + ep + rb"c>", re.S)
+    for m in pat.finditer(xml):
+        pos = _cell_pos(m.group(1))
+        if pos is None:
+            continue
+        v = re.search(rb"<" + ep + rb"v>([^<]*)</" + ep + rb"v>", m.group(2))
+        tekst = html.unescape(v.group(1).decode("utf-8", "replace")) if v else "#N/A"
+        _put(rijen, pos, Foutwaarde(tekst or "#N/A"))
+
+
+def _overlay_formulas(rijen, xml: bytes, p: bytes) -> None:
+    ep = re.escape(p)
+    if not re.search(rb"<" + ep + rb"f[\s>/]", xml):
+        return
+    cell = re.compile(rb"<" + ep + rb"c\b([^>]*)>((?:(?!</" + ep + rb"c>).)*?<" + ep + rb"f\b.*?)</" + ep + rb"c>", re.S)
+    has_value = re.compile(rb"<" + ep + rb"v>[^<]|<" + ep + rb"is>")
+    for m in cell.finditer(xml):
+        if has_value.search(m.group(2)):
+            continue
+        pos = _cell_pos(m.group(1))
+        if pos is None:
+            continue
+        r, c = pos
+        if r < len(rijen) and c < len(rijen[r]) and rijen[r][c] not in (None, ""):
+            continue
+        _put(rijen, pos, FORMULE_ZONDER_WAARDE)
+
+
+def _merged(xml: bytes, p: bytes) -> list[str]:
+    # mergeCells follow sheetData: only the tail needs a look.
+    eind = xml.rfind(b"sheetData>")
+    staart = xml[eind:] if eind >= 0 else xml
+    if b"mergeCell" not in staart:
+        return []
+    return [m.decode("ascii").replace("$", "") for m in
+            re.findall(rb"<" + re.escape(p) + rb'mergeCell\b[^>]*\bref="([A-Z0-9:$]+)"', staart)]
+
+
+def _hidden_rows(xml: bytes, p: bytes) -> set[int]:
+    if b"hidden=" not in xml:
+        return set()
+    rows = set()
+    for tag in re.findall(rb"<" + re.escape(p) + rb'row\b[^>]*\bhidden="(?:1|true)"[^>]*>', xml):
+        m = re.search(rb'\sr="(\d+)"', tag)
+        if m:
+            rows.add(int(m.group(1)))
+    return rows
+
+
+def _marker(workbook_xml: bytes) -> tuple[str, int] | None:
+    m = _MARKER_RE.search(workbook_xml)
+    if not m:
+        return None
+    waarde = html.unescape(m.group(1).decode("utf-8", "replace")).strip().strip('"').strip()
+    naam, _, versie = waarde.rpartition(";")
+    try:
+        return naam.strip(), int(versie.strip())
+    except ValueError:
+        return None
