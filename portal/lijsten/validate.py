@@ -1,0 +1,514 @@
+"""Rows → findings: every finding of a leerlinglijst in one pass (formats.md, errors.md).
+
+The checks run column by column: each column's parser (formats.Kolom.lezen) is a pure function of
+the cell, so it runs once per distinct value and the result is reused (codes, dates, classes and
+postcodes repeat a lot). Rules that need several columns or today's date run afterwards over the
+clean columns. File-level problems (the file type, the column titles) stop before the row checks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import unicodedata
+from dataclasses import dataclass, field
+
+from .errors import Bevinding
+from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN, LEERJAREN,
+                      MBO_LEERJAREN, Format, achternaam_begint_met_tussenvoegsel, datum_tekst,
+                      waarde_tekst)
+from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sheet, kolomletter,
+                     read_sheet)
+
+__all__ = ['Resultaat', 'check_bytes', 'check_sheet', 'check_record', 'schooljaar_start']
+
+
+@dataclass
+class Resultaat:
+    format: Format
+    rijen: int                                   # data rows read
+    fouten: list[Bevinding] = field(default_factory=list)
+    waarschuwingen: list[Bevinding] = field(default_factory=list)
+    # Clean rows keyed by veld, plus 'rij' (spreadsheet row). Dates are datetime.date; leerjaar,
+    # niveau and cohort int; a value that did not pass its check is None.
+    leerlingen: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.fouten
+
+    @property
+    def bevindingen(self) -> list[Bevinding]:
+        return sorted(self.fouten + self.waarschuwingen, key=_volgorde)
+
+    def to_json(self) -> dict:
+        return {'ok': self.ok, 'format': self.format.naam, 'rows': self.rijen,
+                'errors': [b.to_dict() for b in self.fouten],
+                'warnings': [b.to_dict() for b in self.waarschuwingen]}
+
+
+def _volgorde(b: Bevinding):
+    return (b.rij or 0, b.params.get('_pos', -1))
+
+
+def schooljaar_start(vandaag: dt.date) -> int:
+    """The schooljaar starts on 1 August."""
+    return vandaag.year if vandaag.month >= 8 else vandaag.year - 1
+
+
+def check_bytes(data: bytes, fmt: Format, *, vandaag: dt.date | None = None,
+                limieten: Limieten | None = None) -> Resultaat:
+    """Read an uploaded file and check it against a format: the one code path for step 5 and the CLI."""
+    try:
+        sheet = read_sheet(data, limieten or Limieten())
+    except Bestandsfout as e:
+        return _resultaat(fmt, 0, [Bevinding(e.code, params=dict(e.params))], [])
+    return check_sheet(sheet, fmt, vandaag=vandaag)
+
+
+# ---------------------------------------------------------------------------------------------
+# Titles
+# ---------------------------------------------------------------------------------------------
+_ONZICHTBAAR = dict.fromkeys(map(ord, '\u200b\u200c\u200d\u2060\ufeff\u00ad'), None)
+_ONZICHTBAAR.update({ord(c): ' ' for c in '\u00a0\u2007\u202f\t\r\n'})
+
+
+def titel_sleutel(v) -> str:
+    """A title as compared: case, surrounding/NBSP/zero-width spaces ignored, inner runs collapsed."""
+    if v is None:
+        return ''
+    s = v if isinstance(v, str) else waarde_tekst(v)
+    s = unicodedata.normalize('NFC', s.translate(_ONZICHTBAAR))
+    return ' '.join(s.split()).casefold()
+
+
+_SLEUTELS = {naam: {titel_sleutel(k.titel): k for k in f.kolommen} for naam, f in FORMATS.items()}
+_ALLE_SLEUTELS = frozenset(s for d in _SLEUTELS.values() for s in d)
+
+
+def _titelscore(rij) -> int:
+    return sum(1 for v in rij if v is not None and titel_sleutel(v) in _ALLE_SLEUTELS)
+
+
+def _los(s: str) -> str:
+    return ''.join(c for c in s if c.isalnum())
+
+
+def _titels_controleren(sheet: Sheet, fmt: Format):
+    """→ (kolomindex per Kolom, title positions, findings). Findings here stop the row checks."""
+    rijen = sheet.rijen
+    titelrij = rijen[0]
+    if _titelscore(titelrij) < 3:
+        for i in range(1, min(10, len(rijen))):
+            if _titelscore(rijen[i]) >= 3:
+                return None, None, [Bevinding('header_not_in_first_row', rij=i + 1)]
+
+    sleutels = [titel_sleutel(v) for v in titelrij]
+    gevonden = {s for s in sleutels if s}
+
+    # A file of another format: one finding naming both, not a list of column errors.
+    def afstand(naam):
+        verwacht = _SLEUTELS[naam].keys()
+        return len(gevonden - verwacht) + len(verwacht - gevonden)
+    eigen = afstand(fmt.naam)
+    beste = min((n for n in FORMATS if n != fmt.naam), key=afstand)
+    marker = sheet.marker
+    ander = None
+    if marker and marker[0] in FORMATS and marker[0] != fmt.naam and afstand(marker[0]) <= eigen:
+        ander = marker[0]
+    elif eigen > 0 and afstand(beste) < eigen and afstand(beste) <= 2:
+        ander = beste
+    if ander:
+        return None, None, [Bevinding('wrong_format', params={'gevonden': ander, 'gekozen': fmt.naam})]
+
+    verwacht = _SLEUTELS[fmt.naam]
+    index: dict[str, int] = {}            # veld → column index
+    fouten: list[Bevinding] = []
+    onbekend: list[tuple[int, str]] = []
+    for j, s in enumerate(sleutels):
+        if not s:
+            continue
+        k = verwacht.get(s)
+        if k is None:
+            onbekend.append((j, s))
+        elif k.veld in index:
+            fouten.append(Bevinding('header_duplicate', rij=1, kolom=k.titel, letter=kolomletter(j),
+                                    params={'_pos': j}))
+        else:
+            index[k.veld] = j
+    ontbrekend = [k for k in fmt.kolommen if k.veld not in index]
+    for j, s in onbekend:
+        origineel = waarde_tekst(titelrij[j]).strip()
+        kandidaten = {titel_sleutel(k.titel): k for k in ontbrekend}
+        los = {_los(sl): k for sl, k in kandidaten.items()}
+        k = los.get(_los(s))
+        if k is None:
+            dichtbij = difflib.get_close_matches(s, list(kandidaten), n=1, cutoff=0.7)
+            k = kandidaten[dichtbij[0]] if dichtbij else None
+        if k is not None:
+            ontbrekend.remove(k)
+            fouten.append(Bevinding('header_renamed', rij=1, kolom=k.titel, waarde=origineel,
+                                    letter=kolomletter(j), params={'_pos': j}))
+        else:
+            fouten.append(Bevinding('header_unknown', rij=1, kolom=origineel, waarde=origineel,
+                                    letter=kolomletter(j), params={'_pos': j}))
+    for k in ontbrekend:
+        fouten.append(Bevinding('header_missing', rij=1, kolom=k.titel, params={'_pos': 10_000}))
+    return index, sleutels, fouten
+
+
+# ---------------------------------------------------------------------------------------------
+# The sheet
+# ---------------------------------------------------------------------------------------------
+def _leeg(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip(' \t\r\n\u00a0\u200b\ufeff'))
+
+
+def _resultaat(fmt, aantal, bevindingen, leerlingen) -> Resultaat:
+    bevindingen.sort(key=_volgorde)
+    fouten = [b for b in bevindingen if b.is_fout]
+    waarschuwingen = [b for b in bevindingen if not b.is_fout]
+    return Resultaat(fmt, aantal, fouten, waarschuwingen, leerlingen)
+
+
+def check_sheet(sheet: Sheet, fmt: Format, *, vandaag: dt.date | None = None) -> Resultaat:
+    vandaag = vandaag or dt.date.today()
+    rijen = sheet.rijen
+    if not rijen or not any(not _leeg(v) for r in rijen for v in r):
+        return _resultaat(fmt, 0, [Bevinding('file_empty')], [])
+    index, sleutels, bevindingen = _titels_controleren(sheet, fmt)
+    if bevindingen:
+        aantal = sum(1 for r in rijen[1:] if any(not _leeg(v) for v in r))
+        return _resultaat(fmt, aantal, bevindingen, [])
+
+    if sheet.marker and sheet.marker[0] == fmt.naam and sheet.marker[1] < fmt.versie:
+        bevindingen.append(Bevinding('format_outdated', params={'format': fmt.naam}))
+    for bereik in sheet.merged:
+        bevindingen.append(_samengevoegd(bereik))
+
+    # Which rows hold data; what lies outside the titled columns.
+    breedte = max((j + 1 for j, s in enumerate(sleutels) if s), default=0)
+    zonder_titel = [j for j in range(breedte) if not sleutels[j]]
+    titelrij_sleutels = [s for s in sleutels[:breedte]]
+    eerste_j = next(j for j, s in enumerate(sleutels) if s)
+    eerste_sleutel = sleutels[eerste_j]
+    data: list[list] = []
+    rijnummers: list[int] = []
+    lege = 0
+    for i in range(1, len(rijen)):
+        rij = rijen[i]
+        n = len(rij)
+        geen = rij.count(None)
+        if geen == n or (geen >= n - 3 and all(_leeg(v) for v in rij)):
+            lege += 1
+            continue
+        rijnr = i + 1
+        v = rij[eerste_j] if eerste_j < n else None
+        if v.__class__ is str and titel_sleutel(v) == eerste_sleutel \
+                and [titel_sleutel(x) for x in rij[:breedte]] == titelrij_sleutels:
+            bevindingen.append(Bevinding('duplicate_header_row', rij=rijnr))
+            continue
+        if n > breedte and rij.count(None, breedte) != n - breedte:
+            for j in range(breedte, n):
+                if not _leeg(rij[j]):
+                    bevindingen.append(Bevinding('data_outside_columns', rij=rijnr, letter=kolomletter(j),
+                                                 params={'_pos': j}))
+        for j in zonder_titel:
+            if j < n and not _leeg(rij[j]):
+                bevindingen.append(Bevinding('data_outside_columns', rij=rijnr, letter=kolomletter(j),
+                                             params={'_pos': j}))
+        data.append(rij)
+        rijnummers.append(rijnr)
+    if lege:
+        bevindingen.append(Bevinding('empty_rows_skipped', params={'aantal': lege}))
+    if sheet.hidden_rows:
+        verborgen = set(rijnummers).intersection(sheet.hidden_rows)
+        if verborgen:
+            bevindingen.append(Bevinding('hidden_rows_included', params={'aantal': len(verborgen)}))
+    if not data:
+        bevindingen.append(Bevinding('no_data_rows'))
+        return _resultaat(fmt, 0, bevindingen, [])
+
+    leerlingen, rijbevindingen = _check_rijen(fmt, index, data, rijnummers, vandaag, met_letters=True)
+    bevindingen.extend(rijbevindingen)
+    return _resultaat(fmt, len(data), bevindingen, leerlingen)
+
+
+def _samengevoegd(bereik: str) -> Bevinding:
+    begin = bereik.split(':')[0]
+    letters = ''.join(c for c in begin if c.isalpha())
+    cijfers = ''.join(c for c in begin if c.isdigit())
+    return Bevinding('merged_cells', rij=int(cijfers) if cijfers else None, waarde=bereik,
+                     letter=letters or None)
+
+
+def check_record(fmt: Format, waarden: dict[str, object], *,
+                 vandaag: dt.date | None = None) -> tuple[dict, list[Bevinding]]:
+    """One student from the manual-entry form (keys are veld names, values raw strings):
+    the same parsers, rules and messages as a file, without row numbers."""
+    vandaag = vandaag or dt.date.today()
+    rij = [waarden.get(k.veld) for k in fmt.kolommen]
+    index = {k.veld: j for j, k in enumerate(fmt.kolommen)}
+    leerlingen, bevindingen = _check_rijen(fmt, index, [rij], [None], vandaag, met_letters=False)
+    schoon = leerlingen[0]
+    schoon.pop('rij', None)
+    bevindingen.sort(key=_volgorde)
+    return schoon, bevindingen
+
+
+# ---------------------------------------------------------------------------------------------
+# The rows: column by column, then the rules across columns
+# ---------------------------------------------------------------------------------------------
+def _cel_lezer(lezen):
+    def lees(v):
+        if v.__class__ is Foutwaarde:
+            return None, (('cell_error_value', {'waarde': v.tekst}),)
+        if v.__class__ is FormuleZonderWaarde or v is FormuleZonderWaarde:
+            return None, (('formula_without_value', {}),)
+        return lezen(v)
+    return lees
+
+
+_CEL_LEZERS: dict[int, object] = {}
+
+
+def _kolom_lezen(waarden: list, lezen) -> tuple[list, bool]:
+    """Map a parser over a column, once per distinct value. → (results, any findings)."""
+    cache: dict = {}
+    get = cache.get
+    uit = []
+    append = uit.append
+    slecht = False
+    try:
+        for v in waarden:
+            r = get(v)
+            if r is None:
+                r = cache[v] = lezen(v)
+                if r[1]:
+                    slecht = True
+            append(r)
+    except TypeError:                     # an unhashable cell value: no cache
+        uit = [lezen(v) for v in waarden]
+        slecht = any(r[1] for r in uit)
+    return uit, slecht
+
+
+def _check_rijen(fmt: Format, index: dict[str, int], data: list[list], rijnummers: list,
+                 vandaag: dt.date, *, met_letters: bool):
+    n = len(data)
+    bevindingen: list[Bevinding] = []
+    add = bevindingen.append
+    kolommen: dict[str, list] = {}        # veld → clean values
+    fout_in: dict[str, set] = {}          # veld → row positions whose cell had an error
+    letters: dict[str, str | None] = {}
+    posities: dict[str, int] = {}
+    titels: dict[str, str] = {}
+    breed = min(len(r) for r in data)
+
+    for k in fmt.kolommen:
+        j = index[k.veld]
+        letter = kolomletter(j) if met_letters else None
+        letters[k.veld], posities[k.veld], titels[k.veld] = letter, j, k.titel
+        if j < breed:
+            ruw = [r[j] for r in data]
+        else:
+            ruw = [r[j] if j < len(r) else None for r in data]
+        lees = _CEL_LEZERS.get(id(k.lezen))
+        if lees is None:
+            lees = _CEL_LEZERS[id(k.lezen)] = _cel_lezer(k.lezen)
+        uitkomsten, slecht = _kolom_lezen(ruw, lees)
+        schoon = [u[0] for u in uitkomsten]
+        kolommen[k.veld] = schoon
+        fouten = set()
+        if slecht:
+            for i, (_, meldingen) in enumerate(uitkomsten):
+                if meldingen:
+                    for code, params in meldingen:
+                        b = Bevinding(code, rijnummers[i], k.titel, None, letter, dict(params))
+                        b.waarde = params['waarde'] if 'waarde' in params else waarde_tekst(ruw[i])
+                        b.params['_pos'] = j
+                        add(b)
+                        if b.is_fout:
+                            fouten.add(i)
+        fout_in[k.veld] = fouten
+        if k.verplicht and None in schoon:
+            for i, v in enumerate(schoon):
+                if v is None and i not in fouten:
+                    add(Bevinding('required', rijnummers[i], k.titel, None, letter, {'_pos': j}))
+                    fouten.add(i)
+
+    def meld(code, i, veld, waarde=None, **params):
+        params['_pos'] = posities[veld]
+        add(Bevinding(code, rijnummers[i], titels[veld], waarde, letters[veld], params))
+
+    _regels_identificatie(kolommen, fout_in, meld, n)
+    _regels_dubbel(kolommen, meld, rijnummers)
+    _regels_naam(kolommen, fout_in, meld, fmt)
+    _regels_geboortedatum(kolommen, meld, fmt, vandaag)
+    if fmt.schoolsoort == 'VO':
+        _regels_vo(kolommen, meld, fmt)
+    else:
+        _regels_mbo(kolommen, meld, vandaag)
+
+    velden = fmt.velden
+    kolomlijsten = [kolommen[v] for v in velden]
+    leerlingen = []
+    for rijnr, waarden in zip(rijnummers, zip(*kolomlijsten)):
+        d = dict(zip(velden, waarden))
+        d['rij'] = rijnr
+        leerlingen.append(d)
+    # Both numbers valid: the BSN is the one used.
+    for i in kolommen.get('_beide', ()):
+        leerlingen[i]['onderwijsnummer'] = None
+    return leerlingen, bevindingen
+
+
+def _regels_identificatie(kolommen, fout_in, meld, n):
+    bsn, onr = kolommen['bsn'], kolommen['onderwijsnummer']
+    fout_bsn, fout_onr = fout_in['bsn'], fout_in['onderwijsnummer']
+    beide = []
+    for i, (b, o) in enumerate(zip(bsn, onr)):
+        if b is None:
+            if o is None and i not in fout_bsn and i not in fout_onr:
+                meld('identifier_missing', i, 'bsn')
+        elif o is not None:
+            meld('bsn_and_onderwijsnummer', i, 'onderwijsnummer', o)
+            beide.append(i)
+    kolommen['_beide'] = beide
+
+
+def _eerste(waarden):
+    """Yield (i, first i) for every repeated non-empty value."""
+    gezien: dict = {}
+    setdefault = gezien.setdefault
+    for i, v in enumerate(waarden):
+        if v is not None:
+            f = setdefault(v, i)
+            if f != i:
+                yield i, f
+
+
+def _regels_dubbel(kolommen, meld, rijnummers):
+    dubbel: dict[int, set] = {}
+    for veld, code in (('leerlingnummer', 'duplicate_leerlingnummer'), ('bsn', 'duplicate_bsn'),
+                       ('onderwijsnummer', 'duplicate_onderwijsnummer')):
+        waarden = kolommen[veld]
+        for i, f in _eerste(waarden):
+            meld(code, i, veld, waarden[i], eerste_rij=rijnummers[f])
+            dubbel.setdefault(i, set()).add(f)
+    # Same name and birth date, other numbers: maybe the same student twice.
+    sleutels = [None if a is None or g is None else
+                ((v or '').casefold(), t, a.casefold(), g)
+                for v, t, a, g in zip(kolommen['voornaam'], kolommen['tussenvoegsel'],
+                                      kolommen['achternaam'], kolommen['geboortedatum'])]
+    for i, f in _eerste(sleutels):
+        if f not in dubbel.get(i, ()):
+            meld('possible_duplicate_person', i, 'achternaam', kolommen['achternaam'][i],
+                 andere_rij=rijnummers[f])
+
+
+def _regels_naam(kolommen, fout_in, meld, fmt):
+    cache: dict = {}
+    for i, (t, a) in enumerate(zip(kolommen['tussenvoegsel'], kolommen['achternaam'])):
+        if t is None and a is not None:
+            r = cache.get(a)
+            if r is None:
+                r = cache[a] = achternaam_begint_met_tussenvoegsel(a)
+            if r:
+                meld('tussenvoegsel_in_achternaam', i, 'achternaam', a)
+    if fmt.is_overstapper:
+        postcode, fout = kolommen['postcode'], fout_in['postcode']
+        if None in postcode:
+            # Only an empty cell: a wrong postcode already has its own error.
+            for i, p in enumerate(postcode):
+                if p is None and i not in fout:
+                    meld('postcode_missing', i, 'postcode')
+
+
+def _leeftijd(geboren: dt.date, op: dt.date) -> int:
+    return op.year - geboren.year - ((op.month, op.day) < (geboren.month, geboren.day))
+
+
+def _regels_geboortedatum(kolommen, meld, fmt, vandaag):
+    datums = kolommen['geboortedatum']
+    leerweg = kolommen.get('leerweg') or [None] * len(datums)
+    vo = fmt.schoolsoort == 'VO'
+    cache: dict = {}
+    for i, (d, lw) in enumerate(zip(datums, leerweg)):
+        if d is None:
+            continue
+        sleutel = (d, lw)
+        r = cache.get(sleutel)
+        if r is None:
+            r = cache[sleutel] = _geboortedatum_regel(d, lw, vo, vandaag)
+        if r:
+            code, params = r
+            meld(code, i, 'geboortedatum', datum_tekst(d), **params)
+
+
+def _geboortedatum_regel(d, leerweg, vo, vandaag):
+    if d > vandaag:
+        return 'date_in_future', {}
+    leeftijd = _leeftijd(d, vandaag)
+    if d.year < 1900 or leeftijd < 4:
+        return 'date_implausible', {}
+    if vo:
+        if leeftijd < 10 or leeftijd > 20:
+            return 'age_unusual', {'leeftijd': leeftijd, 'schoolsoort': 'het vo'}
+    elif leeftijd < 15 or (leeftijd > 30 and leerweg == 'BOL'):
+        return 'age_unusual', {'leeftijd': leeftijd, 'schoolsoort': 'het mbo'}
+    return ()
+
+
+def _regels_vo(kolommen, meld, fmt):
+    overstapper = fmt.is_overstapper
+    cache: dict = {}
+    for i, (niveau, leerjaar) in enumerate(zip(kolommen['onderwijsniveau'], kolommen['leerjaar'])):
+        if niveau is None or leerjaar is None:
+            continue
+        sleutel = (niveau, leerjaar)
+        r = cache.get(sleutel)
+        if r is None:
+            r = cache[sleutel] = _vo_regel(niveau, leerjaar, overstapper)
+        for code, veld, waarde, params in r:
+            meld(code, i, veld, waarde, **params)
+
+
+def _vo_regel(niveau, leerjaar, overstapper):
+    laag, hoog = LEERJAREN[niveau]
+    if niveau in BRUGKLAS_NIVEAUS and leerjaar > hoog:
+        return (('brugklas_niveau_leerjaar', 'onderwijsniveau', niveau, {}),)
+    if not laag <= leerjaar <= hoog:
+        return (('leerjaar_out_of_range', 'leerjaar', str(leerjaar),
+                 {'niveau': niveau, 'min': laag, 'max': hoog}),)
+    examen = EXAMENJAAR.get(niveau)
+    if overstapper and (niveau in BRUGKLAS_NIVEAUS or (examen and leerjaar != examen)):
+        return (('overstapper_not_exam_year', 'leerjaar', str(leerjaar),
+                 {'niveau': niveau, 'leerjaar': leerjaar}),)
+    if not overstapper and examen and leerjaar == examen:
+        return (('niet_overstapper_exam_year', 'leerjaar', str(leerjaar),
+                 {'niveau': niveau, 'leerjaar': leerjaar}),)
+    return GEEN
+
+
+def _regels_mbo(kolommen, meld, vandaag):
+    laag, hoog = MBO_LEERJAREN
+    for i, leerjaar in enumerate(kolommen['leerjaar']):
+        if leerjaar is None:
+            continue
+        if not laag <= leerjaar <= hoog:
+            meld('leerjaar_out_of_range', i, 'leerjaar', str(leerjaar), niveau='het mbo', min=laag, max=hoog)
+        elif leerjaar > 4:
+            meld('mbo_leerjaar_high', i, 'leerjaar', str(leerjaar))
+    laatste = schooljaar_start(vandaag) + 1
+    for i, cohort in enumerate(kolommen['cohort']):
+        if cohort is not None and not COHORT_VANAF <= cohort <= laatste:
+            meld('cohort_out_of_range', i, 'cohort', str(cohort), max=laatste)
+    einde = kolommen.get('verwachte_einddatum')
+    if einde is not None:
+        for i, (e, g) in enumerate(zip(einde, kolommen['geboortedatum'])):
+            if e is None:
+                continue
+            if g is not None and e <= g:
+                meld('einddatum_before_birth', i, 'verwachte_einddatum', datum_tekst(e))
+            elif e < vandaag:
+                meld('einddatum_in_past', i, 'verwachte_einddatum', datum_tekst(e))
