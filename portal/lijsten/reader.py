@@ -220,12 +220,16 @@ def _decode_text(data: bytes) -> str:
 _MARKUP = re.compile(r"\A\s*<(?:!doctype|html|\?xml|head|body|table|div|meta|!--)", re.I)
 
 
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f]")
+
+
 def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
     tekst = _decode_text(data)
     if _MARKUP.match(tekst[:1000]):
         soort = "html" if re.match(r"\A\s*<(?:!doctype\s+html|html|head|body|table|div|meta)", tekst[:1000], re.I) else "xml"
         raise Bestandsfout("file_type_unsupported", soort=soort)
-    if "\x00" in tekst:
+    if "\x00" in tekst or _BINARY.search(tekst, 0, 8192):
+        # Control characters do not occur in a real text export: this is some binary file.
         raise Bestandsfout("file_type_unsupported")
     sep = _detect_separator(tekst)
     reader = csv.reader(io.StringIO(tekst, newline=""), delimiter=sep, quotechar='"', doublequote=True, strict=False)

@@ -1,0 +1,266 @@
+"""read_sheet: hostile files are refused with the right code in bounded memory; normal files
+come back as rows where rijen[i] is spreadsheet row i+1 and column j is letter j."""
+import datetime
+import io
+import tracemalloc
+import zipfile
+
+import openpyxl
+import pytest
+from openpyxl.workbook.defined_name import DefinedName
+
+from portal.lijsten.reader import (
+    Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, assert_defusedxml, kolomindex,
+    kolomletter, read_sheet,
+)
+from tests import hostile
+
+MAX_PEAK = 50 * 1024 * 1024
+
+
+def refused(data: bytes, limieten: Limieten = Limieten()) -> Bestandsfout:
+    """The Bestandsfout read_sheet raises for `data`, asserting the Python heap stayed bounded.
+    (tracemalloc sees Python allocations; the hostile files must be refused before calamine's
+    Rust code runs, which the dimension tests check separately.)"""
+    tracemalloc.start()
+    try:
+        with pytest.raises(Bestandsfout) as exc:
+            read_sheet(data, limieten)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MAX_PEAK, f"peak {peak / 1e6:.1f} MB"
+    return exc.value
+
+
+@pytest.mark.parametrize("naam", sorted(hostile.HOSTILE))
+def test_hostile_file_is_refused_with_its_code(naam):
+    maak, code = hostile.HOSTILE[naam]
+    data = maak()
+    assert refused(data).code == code
+
+
+def test_xxe_never_reads_the_local_file(tmp_path):
+    geheim = tmp_path / "geheim.txt"
+    geheim.write_text("GEHEIM-12345")
+    fout = refused(hostile.xxe(str(geheim)))
+    assert fout.code == "file_unsafe"
+    assert "GEHEIM" not in repr(fout.params)
+
+
+def test_ods_names_its_type_so_the_message_can_say_save_as_xlsx():
+    assert refused(hostile.ods()).params == {"soort": "ods"}
+    assert refused(hostile.pdf()).params == {"soort": "pdf"}
+
+
+def test_lying_zip_is_caught_by_our_bounded_inflate_not_by_the_ratio_check():
+    # The member declares 1000 bytes: the ratio and total-size checks see nothing wrong.
+    data = hostile.lying_sizes()
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/sharedStrings.xml")
+    assert info.file_size == 1000
+    assert refused(data).code == "file_unsafe"
+
+
+def test_limits_are_configurable():
+    data = hostile.xlsx()
+    assert refused(data, Limieten(max_bytes=100)).code == "file_too_large"
+    assert refused(data, Limieten(max_members=3)).code == "file_unsafe"
+    assert refused(data, Limieten(max_unpacked_bytes=500)).code == "file_unsafe"
+
+
+def test_too_large_names_the_limit_in_mb():
+    fout = refused(b"x" * (2 * 1024 * 1024 + 1), Limieten(max_bytes=2 * 1024 * 1024))
+    assert (fout.code, fout.params) == ("file_too_large", {"max": 2})
+
+
+def test_garbage_bytes_are_an_answer_not_a_traceback():
+    for data in [b"PK\x03\x04" + b"\xff" * 100, b"\xd0\xcf\x11\xe0", b"\x00" * 50, bytes(range(256)) * 4]:
+        assert refused(data).code in {"file_corrupt", "file_type_unsupported", "file_type_xls"}
+
+
+def test_every_truncation_of_a_workbook_is_answered():
+    data = _openpyxl_bytes(_simple_wb())
+    for cut in range(0, len(data), max(1, len(data) // 60)):
+        try:
+            read_sheet(data[:cut])
+        except Bestandsfout as fout:
+            assert fout.code in {"file_corrupt", "file_empty", "file_type_unsupported"}
+
+
+def test_assert_defusedxml_passes_when_installed():
+    assert_defusedxml()
+
+
+# --- normal workbooks ----------------------------------------------------
+
+def _simple_wb():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Leerlingen"
+    ws.append(["Leerlingnummer", "Geboortedatum", "Leerjaar"])
+    ws.append(["00123", datetime.date(2010, 5, 3), 4])
+    return wb
+
+
+def _openpyxl_bytes(wb) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_values_types_and_positions():
+    wb = _simple_wb()
+    ws = wb.active
+    ws["E3"] = 5.5
+    ws["F3"] = True
+    ws["G3"] = datetime.datetime(2010, 5, 3, 10, 30)
+    ws["H3"] = "0123"
+    sheet = read_sheet(_openpyxl_bytes(wb))
+    assert sheet.soort == "xlsx" and sheet.naam == "Leerlingen"
+    assert sheet.rijen[0] == ["Leerlingnummer", "Geboortedatum", "Leerjaar", None, None, None, None, None]
+    assert sheet.rijen[1][:3] == ["00123", datetime.date(2010, 5, 3), 4]
+    assert type(sheet.rijen[1][2]) is int
+    assert sheet.rijen[2][4:] == [5.5, True, datetime.datetime(2010, 5, 3, 10, 30), "0123"]
+
+
+def test_rows_and_columns_start_at_a1_even_when_the_data_does_not():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C4"] = "x"
+    ws["D6"] = "y"
+    sheet = read_sheet(_openpyxl_bytes(wb))
+    assert len(sheet.rijen) == 6
+    assert sheet.rijen[3][2] == "x"      # C4
+    assert sheet.rijen[5][3] == "y"      # D6
+    assert all(len(r) == 4 for r in sheet.rijen)
+
+
+def test_trailing_empty_rows_are_trimmed():
+    wb = _simple_wb()
+    wb.active["A10"] = "   "
+    assert len(read_sheet(_openpyxl_bytes(wb)).rijen) == 2
+
+
+def test_1904_date_system():
+    xml = hostile.sheet_xml('<row r="1"><c r="A1" t="inlineStr"><is><t>Geboortedatum</t></is></c></row>'
+                            '<row r="2"><c r="A2" s="1"><v>40000</v></c></row>')
+    styles = (f'<?xml version="1.0"?><styleSheet xmlns="{hostile.MAIN_NS}"><numFmts count="0"/>'
+              '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>'
+              '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf/><xf numFmtId="14" applyNumberFormat="1"/>'
+              '</cellXfs></styleSheet>')
+    data_1904 = hostile.xlsx({"Leerlingen": xml}, workbook_pr='<workbookPr date1904="1"/>',
+                             extra={"xl/styles.xml": styles.encode()})
+    data_1900 = hostile.xlsx({"Leerlingen": xml}, extra={"xl/styles.xml": styles.encode()})
+    assert read_sheet(data_1904).rijen[1][0] == datetime.date(2013, 7, 7)   # 40000 days after 1904-01-01
+    assert read_sheet(data_1900).rijen[1][0] == datetime.date(2009, 7, 6)
+
+
+def test_error_values_and_formulas_without_value():
+    xml = hostile.sheet_xml(hostile.rows({
+        1: {"A": "BSN", "B": "Klas"},
+        2: {"A": ("e", "#N/A"), "B": ("f", "VLOOKUP(A2,X!A:B,2,0)")},
+        3: {"A": ("e", "#REF!"), "B": "4B"},
+    }))
+    rijen = read_sheet(hostile.xlsx({"Leerlingen": xml})).rijen
+    assert rijen[1][0] == Foutwaarde("#N/A")
+    assert isinstance(rijen[1][1], FormuleZonderWaarde)
+    assert rijen[2] == [Foutwaarde("#REF!"), "4B"]
+
+
+def test_formula_with_cached_value_gives_the_value():
+    xml = hostile.sheet_xml('<row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row>')
+    assert read_sheet(hostile.xlsx({"Leerlingen": xml})).rijen == [[2]]
+
+
+def test_merged_hidden_rows_and_marker():
+    wb = _simple_wb()
+    ws = wb.active
+    ws.append(["a", "b", "c"])
+    ws.merge_cells("A3:C3")
+    ws.row_dimensions[2].hidden = True
+    wb.defined_names["LEERLINGLIJST_FORMAT"] = DefinedName("LEERLINGLIJST_FORMAT", attr_text='"VO-overstapper;1"')
+    sheet = read_sheet(_openpyxl_bytes(wb))
+    assert sheet.merged == ["A3:C3"]
+    assert sheet.hidden_rows == {2}
+    assert sheet.marker == ("VO-overstapper", 1)
+
+
+def test_no_marker_is_none():
+    assert read_sheet(_openpyxl_bytes(_simple_wb())).marker is None
+
+
+def test_sheet_choice():
+    een = hostile.sheet_xml(hostile.rows({1: {"A": "x"}}))
+    leeg = hostile.sheet_xml("")
+    # Leerlingen wins even when other sheets have content.
+    s = read_sheet(hostile.xlsx({"Toelichting": een, "Leerlingen": hostile.sheet_xml(hostile.rows({1: {"A": "y"}}))}))
+    assert s.naam == "Leerlingen" and s.rijen == [["y"]]
+    # Otherwise the only sheet with content.
+    s = read_sheet(hostile.xlsx({"Blad1": leeg, "Blad2": een, "Blad3": leeg}))
+    assert s.naam == "Blad2"
+    # Several with content: the error names them.
+    fout = refused(hostile.xlsx({"Blad1": een, "Blad2": een}))
+    assert (fout.code, fout.params) == ("multiple_sheets", {"bladen": "Blad1, Blad2"})
+    # None with content.
+    assert refused(hostile.xlsx({"Blad1": leeg})).code == "file_empty"
+
+
+def test_too_many_rows_names_the_count():
+    grid = {r: {"A": str(r)} for r in range(1, 13)}
+    fout = refused(hostile.xlsx({"Leerlingen": hostile.sheet_xml(hostile.rows(grid))}), Limieten(max_rows=10))
+    assert (fout.code, fout.params) == ("too_many_rows", {"aantal": 11, "max": 10})
+    fout = refused(("\n".join(["t"] + ["x"] * 11)).encode(), Limieten(max_rows=10))
+    assert (fout.code, fout.params) == ("too_many_rows", {"aantal": 11, "max": 10})
+
+
+def test_namespace_prefixed_sheet():
+    xml = ('<?xml version="1.0"?><x:worksheet xmlns:x="' + hostile.MAIN_NS + '"><x:sheetData>'
+           '<x:row r="2"><x:c r="B2" t="e"><x:v>#DIV/0!</x:v></x:c><x:c r="C2" t="inlineStr"><x:is><x:t>z</x:t></x:is></x:c>'
+           '</x:row></x:sheetData></x:worksheet>')
+    rijen = read_sheet(hostile.xlsx({"Leerlingen": xml})).rijen
+    assert rijen[1] == [None, Foutwaarde("#DIV/0!"), "z"]
+
+
+# --- CSV ---------------------------------------------------------------
+
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
+def test_csv_separators(sep):
+    tekst = sep.join(["Leerlingnummer", "Achternaam", "Klas"]) + "\r\n" + sep.join(["001", "Berg", "4B"]) + "\r\n"
+    sheet = read_sheet(tekst.encode())
+    assert sheet.soort == "csv"
+    assert sheet.rijen == [["Leerlingnummer", "Achternaam", "Klas"], ["001", "Berg", "4B"]]
+
+
+def test_csv_utf8_bom_and_windows_1252():
+    tekst = "Voornaam;Achternaam\nRenée;Ëlsink\n"
+    assert read_sheet(b"\xef\xbb\xbf" + tekst.encode("utf-8")).rijen == [["Voornaam", "Achternaam"], ["Renée", "Ëlsink"]]
+    assert read_sheet(tekst.encode("cp1252")).rijen == [["Voornaam", "Achternaam"], ["Renée", "Ëlsink"]]
+
+
+def test_csv_quoted_fields_with_separators_and_newlines():
+    tekst = 'Achternaam,Woonplaats,Mentor\n"Berg, van den","Den\nHaag","zegt ""hoi"""\n'
+    assert read_sheet(tekst.encode()).rijen[1] == ["Berg, van den", "Den\nHaag", 'zegt "hoi"']
+
+
+def test_csv_empty_cells_are_none_and_rows_padded():
+    sheet = read_sheet(b"a;b;c\n1;;\n2\n\n\n")
+    assert sheet.rijen == [["a", "b", "c"], ["1", None, None], ["2", None, None]]
+
+
+def test_csv_without_content_is_empty():
+    assert refused(b";;;\r\n;;\r\n").code == "file_empty"
+    assert refused(b"\xef\xbb\xbf").code == "file_empty"
+
+
+def test_csv_utf16_excel_unicode_text():
+    tekst = "Voornaam\tAchternaam\r\nJan\tBerg\r\n"
+    assert read_sheet(b"\xff\xfe" + tekst.encode("utf-16-le")).rijen == [["Voornaam", "Achternaam"], ["Jan", "Berg"]]
+
+
+def test_html_page_is_not_read_as_csv():
+    assert refused(b"<html><body><table><tr><td>x</td></tr></table></body></html>").code == "file_type_unsupported"
+
+
+def test_kolomletter_roundtrip():
+    assert [kolomletter(i) for i in (0, 25, 26, 701, 702, 16383)] == ["A", "Z", "AA", "ZZ", "AAA", "XFD"]
+    assert all(kolomindex(kolomletter(i)) == i for i in range(0, 20000, 7))
