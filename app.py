@@ -1,0 +1,88 @@
+"""Leerlinglijst: the student-list intake of the school portal. `flask --app app run`."""
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from playhouse.db_url import connect
+
+from portal import config as settings
+from portal.extensions import csrf, db, limiter, login_manager, mail
+from portal.models import masker
+
+
+def make_database(url, instance_path):
+    if not url:
+        url = f"sqlite:///{Path(instance_path) / 'leerlinglijst.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("sqlite"):
+        # WAL and a busy timeout let several workers share the file; foreign keys are off by default.
+        return connect(url, pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10_000,
+                                     "synchronous": "normal"})
+    return connect(url, autorollback=True)
+
+
+def _secret_key(app):
+    """SECRET_KEY from the environment; otherwise one generated once and kept in the instance folder."""
+    pad = Path(app.instance_path) / "secret_key"
+    if pad.exists():
+        return pad.read_text().strip()
+    sleutel = secrets.token_urlsafe(48)
+    pad.write_text(sleutel)
+    pad.chmod(0o600)
+    return sleutel
+
+
+def create_app(config=None):
+    config = dict(config or {})
+    app = Flask(__name__, instance_relative_config=True, instance_path=config.pop("INSTANCE_PATH", None),
+                template_folder="templates", static_folder="static")
+    app.config.update(settings.DEFAULTS)
+    app.config.update({k: v for k, v in settings.from_environment().items() if v is not None})
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["DATABASE"] = make_database(app.config.get("DATABASE_URL"), app.instance_path)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    logging.basicConfig(level=logging.INFO)
+
+    from portal.lijsten import reader
+    reader.assert_defusedxml()
+
+    db.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.inloggen"
+    login_manager.login_message = "Log in om verder te gaan."
+    login_manager.session_protection = "strong"
+
+    from portal import web
+    app.before_request(web.check_toegang)
+    app.after_request(web.security_headers)
+    web.register_error_handlers(app)
+    web.zet_context(app)
+    app.jinja_env.globals["masker"] = masker
+
+    from portal import auth, cli, start
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(start.bp)
+    for module in ("portal.uploaden", "portal.helpdesk", "portal.leerlingen", "leerlinglijst_site"):
+        try:
+            blueprint = __import__(module, fromlist=["bp"]).bp
+        except ModuleNotFoundError as fout:
+            if fout.name != module:
+                raise
+            continue
+        app.register_blueprint(blueprint)
+    cli.register(app)
+
+    if app.config["MAIL_WORKER"] and not app.testing and os.environ.get("WERKZEUG_RUN_MAIN") != "false":
+        from portal.mail import start_worker
+        start_worker(app)
+    return app

@@ -1,0 +1,23 @@
+"""The public site at /leerlinglijst/: the upload wizard for visitors, and the help pages."""
+from flask import Blueprint, abort
+
+from leerlinglijst_site.hulp import ONDERWERPEN
+from portal.web import render, toegang
+
+bp = Blueprint("site", __name__, url_prefix="/leerlinglijst")
+
+
+@bp.route("/hulp/<onderwerp>")
+@toegang("anoniem")
+def hulp(onderwerp):
+    gekozen = ONDERWERPEN.get(onderwerp)
+    if gekozen is None:
+        abort(404)
+    context = {}
+    if onderwerp == "fouten":
+        from portal.lijsten.errors import CATALOG
+        context["catalogus"] = CATALOG
+    return render(gekozen.template, onderwerp=gekozen, onderwerpen=ONDERWERPEN, **context)
+
+
+from leerlinglijst_site import views  # noqa: E402,F401  (the wizard routes register on bp)

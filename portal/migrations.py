@@ -1,0 +1,60 @@
+"""Schema versions. A new database gets the current schema at once; an existing one is upgraded
+step by step, keeping its data. To change the schema: change the model, then append a step here.
+"""
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+from portal import models as m
+
+
+def _migrator(database):
+    if "postgres" in type(database).__name__.lower():
+        return PostgresqlMigrator(database)
+    return SqliteMigrator(database)
+
+
+def _add_column(database, model, field_name):
+    table = model._meta.table_name
+    if field_name not in {c.name for c in database.get_columns(table)}:
+        migrate(_migrator(database).add_column(table, field_name, model._meta.fields[field_name]))
+
+
+def _v2_aanleveringen(database):
+    database.create_tables([m.Aanlevering, m.Leerling, m.MailBericht, m.Gebeurtenis], safe=True)
+
+
+def _v3_laatst_ingelogd(database):
+    _add_column(database, m.Gebruiker, "laatst_ingelogd")
+
+
+# Version 1 is the foundation: instanties, accounts and their links.
+STAPPEN = [
+    (2, _v2_aanleveringen),
+    (3, _v3_laatst_ingelogd),
+]
+LAATSTE = STAPPEN[-1][0]
+
+
+def huidige_versie(database):
+    if not database.table_exists(m.SchemaVersie._meta.table_name):
+        return 1 if database.table_exists(m.Gebruiker._meta.table_name) else None
+    rij = m.SchemaVersie.select().order_by(m.SchemaVersie.versie.desc()).first()
+    return rij.versie if rij else None
+
+
+def upgrade(database=None):
+    """Create or upgrade the schema; returns (from, to). Safe to run twice."""
+    database = database or m.db.database
+    with database.atomic():
+        van = huidige_versie(database)
+        if van is None:
+            database.create_tables(m.MODELS, safe=True)
+            m.SchemaVersie.create(versie=LAATSTE)
+            return None, LAATSTE
+        database.create_tables([m.SchemaVersie], safe=True)
+        for versie, stap in STAPPEN:
+            if versie > van:
+                stap(database)
+        if van < LAATSTE:
+            m.SchemaVersie.delete().execute()
+            m.SchemaVersie.create(versie=LAATSTE)
+        return van, LAATSTE

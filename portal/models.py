@@ -1,0 +1,265 @@
+"""The data: instanties, accounts, aanleveringen, leerlingen, the mail outbox and the audit log.
+
+Models own their queries. Every query of school data goes through a classmethod that takes the
+user, so that the scoping to the user's instanties lives in one place.
+"""
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from peewee import (
+    BlobField, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
+    IntegerField, TextField, fn,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+
+SCHOOLSOORTEN = ("VO", "MBO")
+ROLLEN = {
+    "vo_beheerder": "VO beheerder",
+    "mbo_beheerder": "MBO beheerder",
+    "helpdesk": "Helpdesk",
+}
+ROL_SCHOOLSOORT = {"vo_beheerder": "VO", "mbo_beheerder": "MBO"}
+STATUSSEN = {
+    "ingediend": "Ingediend, wacht op controle",
+    "verwerkt": "Verwerkt",
+    "afgekeurd": "Teruggestuurd",
+    "ingetrokken": "Ingetrokken",
+}
+
+
+def nu():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Instantie(db.Model):
+    naam = CharField(max_length=200)
+    brin = CharField(max_length=4)
+    vestigingsnummer = CharField(max_length=2, default="")
+    schoolsoort = CharField(max_length=3, choices=[(s, s) for s in SCHOOLSOORTEN])
+    plaats = CharField(max_length=80, default="")
+    actief = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("brin", "vestigingsnummer"), True),)
+
+    def __str__(self):
+        return self.weergave
+
+    @property
+    def weergave(self):
+        code = self.brin + (self.vestigingsnummer or "")
+        plaats = f", {self.plaats}" if self.plaats else ""
+        return f"{self.naam}{plaats} ({code})"
+
+    @classmethod
+    def actieve(cls, schoolsoort=None):
+        query = cls.select().where(cls.actief == True)  # noqa: E712 (peewee expression)
+        if schoolsoort:
+            query = query.where(cls.schoolsoort == schoolsoort)
+        return query.order_by(cls.naam)
+
+    @classmethod
+    def van(cls, gebruiker):
+        """The instanties a user may see: all for the helpdesk, their own for a beheerder."""
+        if gebruiker.is_helpdesk:
+            return cls.select().order_by(cls.naam)
+        return (cls.select().join(GebruikerInstantie)
+                .where(GebruikerInstantie.gebruiker == gebruiker).order_by(cls.naam))
+
+
+class Gebruiker(UserMixin, db.Model):
+    email = CharField(max_length=254, unique=True)
+    naam = CharField(max_length=200)
+    wachtwoord_hash = CharField(max_length=255)
+    rol = CharField(max_length=20, choices=list(ROLLEN.items()))
+    actief = BooleanField(default=True)
+    aangemaakt = DateTimeField(default=nu)
+    laatst_ingelogd = DateTimeField(null=True)
+
+    @property
+    def is_active(self):
+        return self.actief
+
+    @property
+    def is_helpdesk(self):
+        return self.rol == "helpdesk"
+
+    @property
+    def is_beheerder(self):
+        return self.rol in ROL_SCHOOLSOORT
+
+    @property
+    def rol_naam(self):
+        return ROLLEN[self.rol]
+
+    @property
+    def schoolsoort(self):
+        return ROL_SCHOOLSOORT.get(self.rol)
+
+    def zet_wachtwoord(self, wachtwoord):
+        # Werkzeug's default is scrypt, a current memory-hard algorithm.
+        self.wachtwoord_hash = generate_password_hash(wachtwoord)
+
+    def controleer_wachtwoord(self, wachtwoord):
+        return check_password_hash(self.wachtwoord_hash, wachtwoord)
+
+    @property
+    def wachtwoord_vingerafdruk(self):
+        """Changes whenever the password does: a reset link that carries it works only once."""
+        return hashlib.sha256(self.wachtwoord_hash.encode()).hexdigest()[:16]
+
+    @property
+    def instanties(self):
+        return Instantie.van(self)
+
+    @classmethod
+    def met_email(cls, email):
+        return cls.get_or_none(fn.LOWER(cls.email) == (email or "").strip().lower())
+
+
+class GebruikerInstantie(db.Model):
+    gebruiker = ForeignKeyField(Gebruiker, backref="koppelingen", on_delete="CASCADE")
+    instantie = ForeignKeyField(Instantie, backref="koppelingen", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("gebruiker", "instantie"), True),)
+
+
+def nieuw_kenmerk():
+    # Short enough to read aloud on the phone, random enough not to be guessed.
+    alfabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "LL-" + "".join(secrets.choice(alfabet) for _ in range(8))
+
+
+class Aanlevering(db.Model):
+    kenmerk = CharField(max_length=20, unique=True, default=nieuw_kenmerk)
+    instantie = ForeignKeyField(Instantie, backref="aanleveringen")
+    schoolsoort = CharField(max_length=3)
+    soort = CharField(max_length=20)  # overstapper | niet-overstapper
+    schooljaar = CharField(max_length=9)
+    naam = CharField(max_length=200)
+    email = CharField(max_length=254)
+    toelichting = TextField(default="")
+    kanaal = CharField(max_length=10)  # portal | publiek
+    gebruiker = ForeignKeyField(Gebruiker, null=True, backref="aanleveringen", on_delete="SET NULL")
+    bestandsnaam = CharField(max_length=255)
+    bestand = BlobField(null=True)  # removed after the retention period; the record stays
+    sha256 = CharField(max_length=64, index=True)
+    aantal_leerlingen = IntegerField(default=0)
+    aantal_waarschuwingen = IntegerField(default=0)
+    leerlingen_json = TextField(default="[]")  # the clean rows, as the validator gave them
+    waarschuwingen_json = TextField(default="[]")
+    status = CharField(max_length=12, default="ingediend", index=True)
+    reden = TextField(default="")  # why the helpdesk sent it back
+    status_token = CharField(max_length=64, unique=True, default=lambda: secrets.token_urlsafe(32))
+    aangemaakt = DateTimeField(default=nu, index=True)
+    behandeld = DateTimeField(null=True)
+    behandelaar = ForeignKeyField(Gebruiker, null=True, backref="behandeld", on_delete="SET NULL")
+
+    @property
+    def status_naam(self):
+        return STATUSSEN.get(self.status, self.status)
+
+
+class Leerling(db.Model):
+    instantie = ForeignKeyField(Instantie, backref="leerlingen", on_delete="CASCADE")
+    type = CharField(max_length=20)  # overstapper | niet-overstapper
+    schooljaar = CharField(max_length=9, index=True)
+    aanlevering = ForeignKeyField(Aanlevering, null=True, backref="leerlingen", on_delete="SET NULL")
+    leerlingnummer = CharField(max_length=20)
+    bsn = CharField(max_length=9, null=True)
+    onderwijsnummer = CharField(max_length=9, null=True)
+    voorletters = CharField(max_length=20)
+    voornaam = CharField(max_length=200)
+    tussenvoegsel = CharField(max_length=10, default="")
+    achternaam = CharField(max_length=200, index=True)
+    geslacht = CharField(max_length=1)
+    geboortedatum = DateField()
+    postcode = CharField(max_length=7, default="")
+    woonplaats = CharField(max_length=80, default="")
+    telefoonnummer = CharField(max_length=20, default="")
+    email = CharField(max_length=254, default="")
+    klas = CharField(max_length=20, default="")
+    leerjaar = IntegerField(null=True)
+    onderwijsniveau = CharField(max_length=20, default="")
+    profiel_sector = CharField(max_length=50, default="")
+    mentor = CharField(max_length=100, default="")
+    vervolgwens = CharField(max_length=10, default="")
+    lob_activiteit = CharField(max_length=200, default="")
+    crebocode = CharField(max_length=5, default="")
+    opleidingsnaam = CharField(max_length=150, default="")
+    niveau = IntegerField(null=True)
+    leerweg = CharField(max_length=3, default="")
+    cohort = IntegerField(null=True)
+    studieloopbaanbegeleider = CharField(max_length=100, default="")
+    verwachte_einddatum = DateField(null=True)
+    aangemaakt = DateTimeField(default=nu)
+    gewijzigd = DateTimeField(default=nu)
+
+    class Meta:
+        indexes = (
+            (("instantie", "leerlingnummer"), True),
+            (("instantie", "bsn"), False),
+            (("instantie", "onderwijsnummer"), False),
+            (("instantie", "achternaam"), False),
+        )
+
+    @property
+    def bsn_gemaskeerd(self):
+        return masker(self.bsn)
+
+    @classmethod
+    def van(cls, gebruiker):
+        """Every student query starts here: scoped to the user's instanties."""
+        query = cls.select(cls, Instantie).join(Instantie)
+        if not gebruiker.is_helpdesk:
+            query = query.where(cls.instantie.in_(Instantie.van(gebruiker).select(Instantie.id)))
+        return query
+
+
+def masker(nummer):
+    """A BSN or onderwijsnummer as shown where the full number is not needed: *****6782."""
+    if not nummer:
+        return ""
+    return "*" * (len(nummer) - 4) + nummer[-4:]
+
+
+class MailBericht(db.Model):
+    """The outbox: a mail is stored with what caused it and sent outside the request."""
+    aan = CharField(max_length=254, index=True)
+    onderwerp = CharField(max_length=255)
+    tekst = TextField()
+    html = TextField(default="")
+    aangemaakt = DateTimeField(default=nu)
+    verzonden = DateTimeField(null=True, index=True)
+    pogingen = IntegerField(default=0)
+    volgende_poging = DateTimeField(default=nu)
+    geclaimd_tot = DateTimeField(null=True)
+    laatste_fout = TextField(default="")
+
+
+class Gebeurtenis(db.Model):
+    """The audit log: who did what to which aanlevering, and when. Never a BSN."""
+    aanlevering = ForeignKeyField(Aanlevering, null=True, backref="gebeurtenissen", on_delete="CASCADE")
+    gebruiker = ForeignKeyField(Gebruiker, null=True, on_delete="SET NULL")
+    wie = CharField(max_length=200, default="")
+    actie = CharField(max_length=40)
+    details = TextField(default="")
+    tijd = DateTimeField(default=nu, index=True)
+
+    @classmethod
+    def log(cls, actie, aanlevering=None, gebruiker=None, wie="", details=""):
+        if gebruiker is not None and not wie:
+            wie = f"{gebruiker.naam} ({gebruiker.email})"
+        return cls.create(actie=actie, aanlevering=aanlevering, gebruiker=gebruiker, wie=wie, details=details)
+
+
+class SchemaVersie(db.Model):
+    versie = IntegerField()
+
+
+MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, Leerling, MailBericht, Gebeurtenis, SchemaVersie]
