@@ -72,7 +72,7 @@ def create_app(config=None):
     from portal import auth, cli, start
     app.register_blueprint(auth.bp)
     app.register_blueprint(start.bp)
-    for module in ("portal.uploaden", "portal.helpdesk", "portal.leerlingen", "leerlinglijst_site"):
+    for module in ("portal.uploaden", "portal.aanleveringen", "portal.helpdesk", "portal.leerlingen", "leerlinglijst_site"):
         try:
             blueprint = __import__(module, fromlist=["bp"]).bp
         except ModuleNotFoundError as fout:

@@ -145,7 +145,7 @@ MENU = [
     # (endpoint, label, helpdesk only); an entry shows once its blueprint is registered
     ("leerlingen.overzicht", "Leerlingen", False),
     ("uploaden.start", "Leerlingen uploaden", False),
-    ("uploaden.mijn_aanleveringen", "Mijn aanleveringen", False),
+    ("aanleveringen.mijn", "Mijn aanleveringen", False),
     ("helpdesk.wachtrij", "Helpdesk", True),
 ]
 
