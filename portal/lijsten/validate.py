@@ -93,6 +93,23 @@ def _los(s: str) -> str:
     return ''.join(c for c in s if c.isalnum())
 
 
+def _dichtbij(sleutel: str, kolommen):
+    """The expected column a user's title most likely means ("bedoelde u …?"), or None."""
+    los = _los(sleutel)
+    beste, score = None, 0.6
+    for k in kolommen:
+        verwacht = titel_sleutel(k.titel)
+        if los and _los(verwacht) == los:
+            return k
+        r = max(difflib.SequenceMatcher(None, sleutel, verwacht).ratio(),
+                difflib.SequenceMatcher(None, los, _los(verwacht)).ratio())
+        if len(los) >= 4 and _los(verwacht).startswith(los):      # 'Email' → 'E-mailadres'
+            r = max(r, 0.9)
+        if r >= score:
+            beste, score = k, r
+    return beste
+
+
 def _titels_controleren(sheet: Sheet, fmt: Format):
     """→ (kolomindex per Kolom, title positions, findings). Findings here stop the row checks."""
     rijen = sheet.rijen
@@ -113,7 +130,7 @@ def _titels_controleren(sheet: Sheet, fmt: Format):
     beste = min((n for n in FORMATS if n != fmt.naam), key=afstand)
     marker = sheet.marker
     ander = None
-    if marker and marker[0] in FORMATS and marker[0] != fmt.naam and afstand(marker[0]) <= eigen:
+    if marker and marker[0] in FORMATS and marker[0] != fmt.naam and afstand(marker[0]) <= max(eigen, 2):
         ander = marker[0]
     elif eigen > 0 and afstand(beste) < eigen and afstand(beste) <= 2:
         ander = beste
@@ -138,12 +155,7 @@ def _titels_controleren(sheet: Sheet, fmt: Format):
     ontbrekend = [k for k in fmt.kolommen if k.veld not in index]
     for j, s in onbekend:
         origineel = waarde_tekst(titelrij[j]).strip()
-        kandidaten = {titel_sleutel(k.titel): k for k in ontbrekend}
-        los = {_los(sl): k for sl, k in kandidaten.items()}
-        k = los.get(_los(s))
-        if k is None:
-            dichtbij = difflib.get_close_matches(s, list(kandidaten), n=1, cutoff=0.7)
-            k = kandidaten[dichtbij[0]] if dichtbij else None
+        k = _dichtbij(s, ontbrekend)
         if k is not None:
             ontbrekend.remove(k)
             fouten.append(Bevinding('header_renamed', rij=1, kolom=k.titel, waarde=origineel,
@@ -207,7 +219,7 @@ def check_sheet(sheet: Sheet, fmt: Format, *, vandaag: dt.date | None = None) ->
                 and [titel_sleutel(x) for x in rij[:breedte]] == titelrij_sleutels:
             bevindingen.append(Bevinding('duplicate_header_row', rij=rijnr))
             continue
-        if n > breedte and rij.count(None, breedte) != n - breedte:
+        if n > breedte and rij[breedte:].count(None) != n - breedte:
             for j in range(breedte, n):
                 if not _leeg(rij[j]):
                     bevindingen.append(Bevinding('data_outside_columns', rij=rijnr, letter=kolomletter(j),
