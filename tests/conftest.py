@@ -40,10 +40,30 @@ def _reset_postgres(url):
     verbinding.close()
 
 
+_PG_DATABASES = {}
+
+
+def _postgres_for_worker(base):
+    """One database per pytest-xdist worker, made once, so that workers never share tables."""
+    if base not in _PG_DATABASES:
+        import psycopg2
+        naam = f"leerlinglijst_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        verbinding = psycopg2.connect(base)
+        verbinding.autocommit = True
+        with verbinding.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (naam,))
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{naam}"')
+        verbinding.close()
+        _PG_DATABASES[base] = base.rsplit("/", 1)[0] + "/" + naam
+    return _PG_DATABASES[base]
+
+
 @pytest.fixture
 def database_url(tmp_path):
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        url = _postgres_for_worker(base)
         _reset_postgres(url)
         return url
     return f"sqlite:///{tmp_path / 'test.db'}"
