@@ -26,10 +26,15 @@ def _v3_laatst_ingelogd(database):
     _add_column(database, m.Gebruiker, "laatst_ingelogd")
 
 
+def _v4_controles(database):
+    database.create_tables([m.Controle], safe=True)
+
+
 # Version 1 is the foundation: instanties, accounts and their links.
 STAPPEN = [
     (2, _v2_aanleveringen),
     (3, _v3_laatst_ingelogd),
+    (4, _v4_controles),
 ]
 LAATSTE = STAPPEN[-1][0]
 

@@ -242,6 +242,27 @@ class MailBericht(db.Model):
     laatste_fout = TextField(default="")
 
 
+class Controle(db.Model):
+    """One checked upload that had errors: kept briefly so the user can see every finding,
+    download the marked-up file and send a corrected one with the same choices. Only the
+    browser session that made it can open it; it is deleted on success or after a few hours."""
+    token = CharField(max_length=64, unique=True, default=lambda: secrets.token_urlsafe(32))
+    kanaal = CharField(max_length=10)
+    gebruiker = ForeignKeyField(Gebruiker, null=True, on_delete="CASCADE")
+    schoolsoort = CharField(max_length=3)
+    soort = CharField(max_length=20)
+    instantie = ForeignKeyField(Instantie, null=True, on_delete="CASCADE")
+    naam = CharField(max_length=200, default="")
+    email = CharField(max_length=254, default="")
+    toelichting = TextField(default="")
+    bestandsnaam = CharField(max_length=255)
+    bestand = BlobField()
+    rijen = IntegerField(default=0)
+    fouten_json = TextField(default="[]")
+    waarschuwingen_json = TextField(default="[]")
+    aangemaakt = DateTimeField(default=nu, index=True)
+
+
 class Gebeurtenis(db.Model):
     """The audit log: who did what to which aanlevering, and when. Never a BSN."""
     aanlevering = ForeignKeyField(Aanlevering, null=True, backref="gebeurtenissen", on_delete="CASCADE")
@@ -262,4 +283,4 @@ class SchemaVersie(db.Model):
     versie = IntegerField()
 
 
-MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, Leerling, MailBericht, Gebeurtenis, SchemaVersie]
+MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, Leerling, MailBericht, Controle, Gebeurtenis, SchemaVersie]
