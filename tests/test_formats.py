@@ -99,3 +99,13 @@ def test_email_fast_path_agrees_with_email_validator(adres):
         assert meldingen and meldingen[0][0] == 'email_invalid'
     else:
         assert (schoon.lower(), meldingen) == (verwacht.lower(), ())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.from_regex(r'\A[0-9]{9}\Z'))
+def test_elfproef_agrees_with_stdnum(nummer):
+    from stdnum.nl import bsn, onderwijsnummer
+    from portal.lijsten.formats import elfproef_rest
+    assert elfproef_rest(nummer) == bsn.checksum(nummer)
+    assert (lees_bsn(nummer)[0] is not None) == bsn.is_valid(nummer)
+    assert (lees_onderwijsnummer(nummer)[0] is not None) == onderwijsnummer.is_valid(nummer)
