@@ -294,7 +294,8 @@ def _kolom_lezen(waarden, lezen) -> tuple[list, dict, bool]:
     schoon_van: dict = {None: None}
     meldingen_van: dict = {}
     for v in uniek:
-        s, m = _cel(v, lezen)
+        c = v.__class__
+        s, m = _cel(v, lezen) if c is Foutwaarde or c is FormuleZonderWaarde else lezen(v)
         schoon_van[v] = s
         if m:
             meldingen_van[v] = m
@@ -326,16 +327,18 @@ def _check_rijen(fmt: Format, index: dict[str, int], data: list[list], rijnummer
         kolommen[k.veld] = schoon
         fouten = set()
         if slecht:
-            for i, v in enumerate(ruw):
-                meldingen = slecht.get(i) if per_rij else (slecht.get(v) if v is not None else None)
-                if meldingen:
-                    for code, params in meldingen:
-                        b = Bevinding(code, rijnummers[i], k.titel, None, letter, dict(params))
-                        b.waarde = params['waarde'] if 'waarde' in params else waarde_tekst(ruw[i])
-                        b.params['_pos'] = j
-                        add(b)
-                        if b.is_fout:
-                            fouten.add(i)
+            if per_rij:
+                plekken = sorted(slecht)
+            else:
+                plekken = [i for i, v in enumerate(ruw) if v in slecht]
+            for i in plekken:
+                for code, params in (slecht[i] if per_rij else slecht[ruw[i]]):
+                    b = Bevinding(code, rijnummers[i], k.titel, None, letter, dict(params))
+                    b.waarde = params['waarde'] if 'waarde' in params else waarde_tekst(ruw[i])
+                    b.params['_pos'] = j
+                    add(b)
+                    if b.is_fout:
+                        fouten.add(i)
         fout_in[k.veld] = fouten
         if k.verplicht and None in schoon:
             for i, v in enumerate(schoon):
