@@ -1,0 +1,78 @@
+"""The submitter's side: "Mijn aanleveringen" in the portal, the public status page behind the
+unguessable link of the confirmation mail, and Intrekken while the list waits for the helpdesk."""
+from flask import Blueprint, abort, flash
+from flask_login import current_user
+
+from portal import verwerken
+from portal.lijsten.formats import SOORTEN
+from portal.models import Aanlevering, Instantie
+from portal.vergelijking import waarschuwingen, zonder_bsn
+from portal.web import render, see_other, toegang
+
+bp = Blueprint("aanleveringen", __name__)
+bp.add_app_template_filter(zonder_bsn, "zonder_bsn")
+
+
+def van(gebruiker):
+    """The lists a user may see: those of their own instanties (all of them for the helpdesk)."""
+    return (Aanlevering.select(Aanlevering, Instantie).join(Instantie)
+            .where(Aanlevering.instantie.in_(Instantie.van(gebruiker).select(Instantie.id)))
+            .order_by(Aanlevering.aangemaakt.desc(), Aanlevering.id.desc()))
+
+
+def _eigen(aanlevering_id):
+    """Another school's list is 404, never 403: its existence is not told."""
+    return van(current_user).where(Aanlevering.id == aanlevering_id).first() or abort(404)
+
+
+def _via_token(token):
+    return Aanlevering.get_or_none(Aanlevering.status_token == token) or abort(404)
+
+
+@bp.route("/aanleveringen/")
+@toegang("beheerder")
+def mijn():
+    return render("aanleveringen/mijn.html", aanleveringen=list(van(current_user)), soorten=SOORTEN)
+
+
+@bp.route("/aanleveringen/<int:aanlevering_id>")
+@toegang("beheerder")
+def detail(aanlevering_id):
+    aanlevering = _eigen(aanlevering_id)
+    return render("aanleveringen/status.html", aanlevering=aanlevering, soorten=SOORTEN,
+                  waarschuwingen=waarschuwingen(aanlevering),
+                  intrekken_url=("aanleveringen.intrekken", {"aanlevering_id": aanlevering.id}))
+
+
+def _intrekken(aanlevering, **wie):
+    try:
+        verwerken.intrekken(aanlevering, **wie)
+    except verwerken.NietMeerIngediend:
+        flash("Deze lijst kan niet meer worden ingetrokken: de helpdesk heeft hem al behandeld.", "fout")
+    else:
+        flash(f"Lijst {aanlevering.kenmerk} is ingetrokken. De helpdesk verwerkt hem niet.", "succes")
+
+
+@bp.route("/aanleveringen/<int:aanlevering_id>/intrekken", methods=["POST"])
+@toegang("beheerder")
+def intrekken(aanlevering_id):
+    aanlevering = _eigen(aanlevering_id)
+    _intrekken(aanlevering, gebruiker=current_user)
+    return see_other("aanleveringen.detail", aanlevering_id=aanlevering.id)
+
+
+@bp.route("/leerlinglijst/status/<token>")
+@toegang("anoniem")
+def status(token):
+    aanlevering = _via_token(token)
+    return render("aanleveringen/status.html", aanlevering=aanlevering, soorten=SOORTEN,
+                  waarschuwingen=waarschuwingen(aanlevering),
+                  intrekken_url=("aanleveringen.intrekken_publiek", {"token": token}))
+
+
+@bp.route("/leerlinglijst/status/<token>/intrekken", methods=["POST"])
+@toegang("anoniem")
+def intrekken_publiek(token):
+    aanlevering = _via_token(token)
+    _intrekken(aanlevering, wie=f"{aanlevering.naam} (indiener, via de statuslink)")
+    return see_other("aanleveringen.status", token=token)

@@ -1,0 +1,164 @@
+"""The helpdesk's review: the queue of Aanleveringen, the detail page, Verwerken, Afkeuren,
+the original file, and the retention command (`flask --app app helpdesk opschonen`)."""
+import io
+import mimetypes
+
+import click
+from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask_login import current_user
+from peewee import fn
+
+from portal import mail, verwerken
+from portal.extensions import db
+from portal.lijsten.formats import SOORTEN, format_voor
+from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Gebeurtenis, Instantie
+from portal.vergelijking import rijen, vergelijk, waarschuwingen, zonder_bsn
+from portal.web import render, see_other, toegang
+
+bp = Blueprint("helpdesk", __name__, url_prefix="/helpdesk")
+bp.add_app_template_filter(zonder_bsn, "zonder_bsn")
+
+PER_PAGINA = 50
+FILTERS = ("status", "schoolsoort", "soort", "instantie", "schooljaar")
+
+
+def _filters(args):
+    gekozen = {naam: (args.get(naam) or "").strip() for naam in FILTERS}
+    if "status" not in args:
+        gekozen["status"] = "ingediend"  # the queue opens on what waits for the helpdesk
+    return gekozen
+
+
+def wachtrij_query(gekozen, zonder=None):
+    """The queue under the chosen filters (all but `zonder`), newest first."""
+    query = Aanlevering.select(Aanlevering, Instantie).join(Instantie)
+    velden = {"status": Aanlevering.status, "schoolsoort": Aanlevering.schoolsoort, "soort": Aanlevering.soort,
+              "instantie": Aanlevering.instantie, "schooljaar": Aanlevering.schooljaar}
+    for naam, waarde in gekozen.items():
+        if waarde and naam != zonder:
+            if naam == "instantie" and not waarde.isdigit():
+                continue
+            query = query.where(velden[naam] == waarde)
+    return query.order_by(Aanlevering.aangemaakt.desc(), Aanlevering.id.desc())
+
+
+def status_aantallen(gekozen):
+    query = (wachtrij_query(gekozen, zonder="status").select(Aanlevering.status, fn.COUNT(Aanlevering.id))
+             .order_by().group_by(Aanlevering.status).tuples())
+    return dict(query)
+
+
+def _pagina(args):
+    try:
+        return max(1, int(args.get("pagina", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.route("/")
+@toegang("helpdesk")
+def wachtrij():
+    gekozen = _filters(request.args)
+    query = wachtrij_query(gekozen)
+    totaal, pagina = query.count(), _pagina(request.args)
+    schooljaren = [s for (s,) in Aanlevering.select(Aanlevering.schooljaar).distinct()
+                   .order_by(Aanlevering.schooljaar.desc()).tuples()]
+    return render("helpdesk/wachtrij.html", block="resultaten", gekozen=gekozen,
+                  aanleveringen=list(query.paginate(pagina, PER_PAGINA)), totaal=totaal, pagina=pagina,
+                  paginas=max(1, -(-totaal // PER_PAGINA)), aantallen=status_aantallen(gekozen),
+                  statussen=STATUSSEN, schoolsoorten=SCHOOLSOORTEN, soorten=SOORTEN,
+                  instanties=Instantie.select().order_by(Instantie.naam), schooljaren=schooljaren)
+
+
+def _aanlevering(aanlevering_id):
+    return Aanlevering.get_or_none(Aanlevering.id == aanlevering_id) or abort(404)
+
+
+def detail_context(aanlevering, pagina=1):
+    alle = rijen(aanlevering)
+    vergelijking = vergelijk(aanlevering)
+    per_rij = {r.get("leerlingnummer"): "nieuw" for r in vergelijking.nieuw}
+    per_rij.update({r.get("leerlingnummer"): "gewijzigd" for r, _ in vergelijking.gewijzigd})
+    per_rij.update({r.get("leerlingnummer"): "ongewijzigd" for r in vergelijking.ongewijzigd})
+    return dict(
+        aanlevering=aanlevering, fmt=format_voor(aanlevering.schoolsoort, aanlevering.soort),
+        rijen=alle[(pagina - 1) * PER_PAGINA: pagina * PER_PAGINA], aantal_rijen=len(alle), pagina=pagina,
+        paginas=max(1, -(-len(alle) // PER_PAGINA)), vergelijking=vergelijking, per_rij=per_rij,
+        waarschuwingen=waarschuwingen(aanlevering, helpdesk=True), soorten=SOORTEN,
+        gebeurtenissen=list(aanlevering.gebeurtenissen.order_by(Gebeurtenis.tijd, Gebeurtenis.id)))
+
+
+@bp.route("/<int:aanlevering_id>")
+@toegang("helpdesk")
+def detail(aanlevering_id):
+    aanlevering = _aanlevering(aanlevering_id)
+    return render("helpdesk/detail.html", block="rijen", **detail_context(aanlevering, _pagina(request.args)))
+
+
+def _status_link(aanlevering):
+    if aanlevering.kanaal == "portal" and aanlevering.gebruiker_id:
+        return url_for("aanleveringen.detail", aanlevering_id=aanlevering.id, _external=True)
+    return url_for("aanleveringen.status", token=aanlevering.status_token, _external=True)
+
+
+@bp.route("/<int:aanlevering_id>/verwerken", methods=["POST"])
+@toegang("helpdesk")
+def verwerk(aanlevering_id):
+    aanlevering = _aanlevering(aanlevering_id)
+    try:
+        with db.database.atomic():  # the students, the status, the log and the mail: all or nothing
+            uitkomst = verwerken.verwerk(aanlevering, current_user)
+            mail.queue(aanlevering.email, f"Uw leerlinglijst {aanlevering.kenmerk} is verwerkt", "verwerkt",
+                       aanlevering=aanlevering, uitkomst=uitkomst, link=_status_link(aanlevering))
+    except verwerken.NietMeerIngediend:
+        flash("Deze lijst is intussen al behandeld of ingetrokken; er is niets geladen.", "fout")
+        return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
+    flash(f"Lijst {aanlevering.kenmerk} is verwerkt: {uitkomst.nieuw} nieuw, {uitkomst.bijgewerkt} bijgewerkt, "
+          f"{uitkomst.ongewijzigd} ongewijzigd.", "succes")
+    return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
+
+
+@bp.route("/<int:aanlevering_id>/afkeuren", methods=["POST"])
+@toegang("helpdesk")
+def afkeuren(aanlevering_id):
+    aanlevering = _aanlevering(aanlevering_id)
+    reden = (request.form.get("reden") or "").strip()
+    if not reden:
+        return render("helpdesk/detail.html", status=422, reden_fout="Vul de reden in; de indiener krijgt die te lezen.",
+                      **detail_context(aanlevering))
+    try:
+        with db.database.atomic():
+            reden = verwerken.afkeuren(aanlevering, current_user, reden[:2000])
+            mail.queue(aanlevering.email, f"Uw leerlinglijst {aanlevering.kenmerk} is teruggestuurd", "afgekeurd",
+                       aanlevering=aanlevering, reden=reden, link=_status_link(aanlevering))
+    except verwerken.NietMeerIngediend:
+        flash("Deze lijst is intussen al behandeld of ingetrokken.", "fout")
+        return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
+    flash(f"Lijst {aanlevering.kenmerk} is teruggestuurd naar de indiener.", "succes")
+    return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
+
+
+@bp.route("/<int:aanlevering_id>/bestand")
+@toegang("helpdesk")
+def bestand(aanlevering_id):
+    aanlevering = _aanlevering(aanlevering_id)
+    if aanlevering.bestand is None:
+        flash("Het originele bestand is na de bewaartermijn verwijderd.", "info")
+        return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
+    Gebeurtenis.log("bestand_gedownload", aanlevering=aanlevering, gebruiker=current_user)
+    soort = mimetypes.guess_type(aanlevering.bestandsnaam)[0] or "application/octet-stream"
+    response = send_file(io.BytesIO(bytes(aanlevering.bestand)), mimetype=soort, as_attachment=True,
+                         download_name=aanlevering.bestandsnaam, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.cli.command("opschonen")
+@click.option("--dagen", type=click.IntRange(min=0), default=None,
+              help="Bewaartermijn in dagen (standaard BEWAARTERMIJN_DAGEN).")
+def opschonen(dagen):
+    """Delete the original files of loaded, rejected and withdrawn lists after the retention period."""
+    if dagen is None:
+        dagen = current_app.config["BEWAARTERMIJN_DAGEN"]
+    aantal = verwerken.opschonen(dagen)
+    click.echo(f"{aantal} originele bestanden verwijderd (ouder dan {dagen} dagen); de aanleveringen blijven bewaard.")

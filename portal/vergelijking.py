@@ -1,0 +1,176 @@
+"""An Aanlevering compared with what the system already holds for its instantie.
+
+Plain Python (no Flask): the helpdesk's detail page shows the comparison, and the load
+(verwerken.py) uses the same row → column conversion, so what the helpdesk reviews is what is loaded.
+A student is the same student when instantie and leerlingnummer match (the key of the load).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+
+from peewee import CharField, DateField, DateTimeField, IntegerField
+
+from portal.lijsten.formats import format_voor
+from portal.models import Instantie, Leerling, masker
+
+# The student fields a list can carry, in the model's order (the veld names of formats.py).
+_NIET_DATA = {"id", "instantie", "type", "schooljaar", "aanlevering", "aangemaakt", "gewijzigd"}
+DATAVELDEN = tuple(n for n in Leerling._meta.sorted_field_names if n not in _NIET_DATA)
+
+_BSN_IN_TEKST = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
+
+
+def zonder_bsn(tekst) -> str:
+    """Free text with every 8- or 9-digit number masked: a BSN never reaches a mail, log or page
+    where the full number is not needed (a message, a value, a helpdesk's reason)."""
+    if tekst is None:
+        return ""
+    return _BSN_IN_TEKST.sub(lambda m: masker(m.group(0)), str(tekst))
+
+
+def _leeg(naam):
+    veld = Leerling._meta.fields[naam]
+    return None if veld.null else veld.default
+
+
+def db_waarde(naam, waarde):
+    """A clean row value (as stored in leerlingen_json) → the value for the column."""
+    if waarde is None or waarde == "":
+        return _leeg(naam)
+    veld = Leerling._meta.fields[naam]
+    if isinstance(veld, DateField):
+        return waarde.isoformat() if isinstance(waarde, dt.date) else str(waarde)[:10]
+    if isinstance(veld, IntegerField):
+        return int(waarde)
+    return str(waarde)
+
+
+def _vergelijkbaar(waarde) -> str:
+    if waarde is None:
+        return ""
+    if isinstance(waarde, (dt.date, dt.datetime)):
+        return waarde.isoformat()[:10]
+    return str(waarde)
+
+
+def rijen(aanlevering) -> list[dict]:
+    return json.loads(aanlevering.leerlingen_json or "[]")
+
+
+def waarschuwingen(aanlevering, helpdesk=False) -> list[dict]:
+    """The warnings that travelled with the list; registered_elsewhere is for the helpdesk only."""
+    lijst = json.loads(aanlevering.waarschuwingen_json or "[]")
+    if not helpdesk:
+        lijst = [w for w in lijst if w.get("code") != "registered_elsewhere"]
+    return lijst
+
+
+def velden_van(aanlevering) -> tuple[str, ...]:
+    fmt = format_voor(aanlevering.schoolsoort, aanlevering.soort)
+    return tuple(v for v in fmt.velden if v in DATAVELDEN)
+
+
+def titels_van(aanlevering) -> dict[str, str]:
+    fmt = format_voor(aanlevering.schoolsoort, aanlevering.soort)
+    return {k.veld: k.titel for k in fmt.kolommen}
+
+
+def bestaande(instantie_id, velden) -> dict[str, tuple]:
+    """leerlingnummer → (id, type, schooljaar, *velden) of every student of the instantie."""
+    kolommen = [Leerling.id, Leerling.leerlingnummer, Leerling.type, Leerling.schooljaar]
+    kolommen += [Leerling._meta.fields[v] for v in velden]
+    query = Leerling.select(*kolommen).where(Leerling.instantie == instantie_id).tuples()
+    return {t[1]: (t[0],) + t[2:] for t in query}
+
+
+def gewijzigde_velden(rij, bestaand, velden, soort, schooljaar) -> list[str]:
+    """The fields whose value the list changes ('type' and 'schooljaar' included)."""
+    anders = []
+    if bestaand[1] != soort:
+        anders.append("type")
+    if bestaand[2] != schooljaar:
+        anders.append("schooljaar")
+    for i, veld in enumerate(velden, start=3):
+        if _vergelijkbaar(db_waarde(veld, rij.get(veld))) != _vergelijkbaar(bestaand[i]):
+            anders.append(veld)
+    return anders
+
+
+@dataclass
+class Vergelijking:
+    nieuw: list = field(default_factory=list)            # rows
+    gewijzigd: list = field(default_factory=list)        # (row, [field titles])
+    ongewijzigd: list = field(default_factory=list)      # rows
+    ontbrekend: list = field(default_factory=list)       # Leerling records this list lacks
+    elders: list = field(default_factory=list)           # (row, [instantie names]) — helpdesk only
+    zelfde_nummer: list = field(default_factory=list)    # (row, other leerlingnummer): new key, known BSN
+
+    @property
+    def aantallen(self):
+        return {"nieuw": len(self.nieuw), "gewijzigd": len(self.gewijzigd),
+                "ongewijzigd": len(self.ongewijzigd), "ontbrekend": len(self.ontbrekend)}
+
+
+def _in_stukken(waarden, grootte=500):
+    waarden = list(waarden)
+    for i in range(0, len(waarden), grootte):
+        yield waarden[i:i + grootte]
+
+
+def vergelijk(aanlevering) -> Vergelijking:
+    """New, changed (which fields), unchanged, and the students of this instantie, schooljaar and
+    soort in the system that the list lacks; plus BSNs known at another instantie."""
+    velden = velden_van(aanlevering)
+    titels = {**titels_van(aanlevering), "type": "Soort leerling", "schooljaar": "Schooljaar"}
+    alle = rijen(aanlevering)
+    bekend = bestaande(aanlevering.instantie_id, velden)
+    uit = Vergelijking()
+    for rij in alle:
+        bestaand = bekend.get(rij.get("leerlingnummer"))
+        if bestaand is None:
+            uit.nieuw.append(rij)
+            continue
+        anders = gewijzigde_velden(rij, bestaand, velden, aanlevering.soort, aanlevering.schooljaar)
+        if anders:
+            uit.gewijzigd.append((rij, [titels.get(v, v) for v in anders]))
+        else:
+            uit.ongewijzigd.append(rij)
+
+    in_lijst = {rij.get("leerlingnummer") for rij in alle}
+    uit.ontbrekend = [
+        leerling for leerling in Leerling.select().where(
+            (Leerling.instantie == aanlevering.instantie_id)
+            & (Leerling.schooljaar == aanlevering.schooljaar)
+            & (Leerling.type == aanlevering.soort)).order_by(Leerling.achternaam, Leerling.leerlingnummer)
+        if leerling.leerlingnummer not in in_lijst]
+
+    # A new leerlingnummer whose BSN or onderwijsnummer the instantie already knows: likely renumbered.
+    for nummer_veld in ("bsn", "onderwijsnummer"):
+        per_nummer = {}
+        for rij in uit.nieuw:
+            if rij.get(nummer_veld):
+                per_nummer.setdefault(rij[nummer_veld], rij)
+        kolom = Leerling._meta.fields[nummer_veld]
+        for stuk in _in_stukken(per_nummer):
+            for nummer, leerlingnummer in (Leerling.select(kolom, Leerling.leerlingnummer)
+                                           .where((Leerling.instantie == aanlevering.instantie_id)
+                                                  & kolom.in_(stuk)).tuples()):
+                uit.zelfde_nummer.append((per_nummer[nummer], leerlingnummer))
+
+    # registered_elsewhere: the same BSN at another instantie (only the helpdesk sees which one).
+    per_bsn = {}
+    for rij in alle:
+        if rij.get("bsn"):
+            per_bsn.setdefault(rij["bsn"], rij)
+    elders = {}
+    for stuk in _in_stukken(per_bsn):
+        query = (Leerling.select(Leerling.bsn, Instantie.naam).join(Instantie)
+                 .where((Leerling.instantie != aanlevering.instantie_id) & Leerling.bsn.in_(stuk)).tuples())
+        for bsn, naam in query:
+            elders.setdefault(bsn, set()).add(naam)
+    uit.elders = [(per_bsn[bsn], sorted(namen)) for bsn, namen in elders.items()]
+    uit.elders.sort(key=lambda paar: paar[0].get("rij") or 0)
+    return uit
