@@ -1,9 +1,5 @@
-"""The public wizard's routes (filled in by the wizard)."""
+"""The public site's wizard: the same steps as the portal's, for visitors without an account."""
 from leerlinglijst_site import bp
-from portal.web import render, toegang
+from portal import wizard
 
-
-@bp.route("/")
-@toegang("anoniem")
-def index():
-    return render("help/aanleveren.html", onderwerp=None)
+wizard.register(bp, "publiek")

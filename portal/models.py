@@ -208,6 +208,25 @@ class Leerling(db.Model):
             (("instantie", "achternaam"), False),
         )
 
+    @classmethod
+    def bekend_bij(cls, instantie, rijen, stuk=500):
+        """The leerlingnummers of these rows whose student the instantie already has: the same
+        leerlingnummer, BSN or onderwijsnummer."""
+        per_nummer = {}
+        for rij in rijen:
+            for veld in ("leerlingnummer", "bsn", "onderwijsnummer"):
+                if rij.get(veld):
+                    per_nummer.setdefault((veld, rij[veld]), set()).add(rij.get("leerlingnummer"))
+        bekend = set()
+        for veld in ("leerlingnummer", "bsn", "onderwijsnummer"):
+            waarden = [w for (v, w) in per_nummer if v == veld]
+            kolom = getattr(cls, veld)
+            for i in range(0, len(waarden), stuk):
+                query = cls.select(kolom).where((cls.instantie == instantie) & kolom.in_(waarden[i:i + stuk]))
+                for (waarde,) in query.tuples():
+                    bekend |= per_nummer[(veld, waarde)]
+        return bekend
+
     @property
     def bsn_gemaskeerd(self):
         return masker(self.bsn)

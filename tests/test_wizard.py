@@ -1,0 +1,357 @@
+"""The upload wizard in the portal and on the public site: steps, fragments, results, mail."""
+import io
+import json
+import random
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from portal import mail
+from portal.lijsten.formats import format_voor
+from portal.models import Aanlevering, Controle, Gebruiker, Instantie, Leerling, MailBericht
+from tests.builders import leerling, leerlingen, make_xlsx, titel
+from tests.conftest import csrf_from, csrf_token
+
+VO_OVER = "?schoolsoort=VO&soort=overstapper"
+HX = {"HX-Request": "true"}
+
+
+def post_file(client, url, data, token, **velden):
+    form = {"csrf_token": token, "instantie": str(Instantie.get(Instantie.brin == "99AA").id),
+            "naam": "Test Beheerder", "email": "beheerder@voorbeeld.nl", "toelichting": "", **velden}
+    if data is not None:
+        form["bestand"] = (io.BytesIO(data), "leerlingen.xlsx")
+    return client.post(url, data=form, content_type="multipart/form-data")
+
+
+def goede_lijst(aantal=5, seed=3, **overrides):
+    fmt = format_voor("VO", "overstapper")
+    return make_xlsx(fmt, leerlingen(fmt, aantal, seed=seed, **overrides))
+
+
+def lijst_met_fouten():
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 4, seed=7)
+    rijen[1][titel(fmt, "bsn")] = "123456788"          # rij 3: elfproef
+    rijen[2][titel(fmt, "geboortedatum")] = "31-02-2011"  # rij 4: no such date
+    return make_xlsx(fmt, rijen)
+
+
+# -- steps as pages and as fragments ------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/uploaden/", "/uploaden/soort" + VO_OVER, "/uploaden/format" + VO_OVER,
+                                  "/uploaden/opsturen" + VO_OVER])
+def test_each_step_is_a_page_and_a_fragment(login, client, path):
+    login("vo")
+    page = client.get(path)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.startswith("<!doctype html>") and 'id="wizard"' in html
+    fragment = client.get(path, headers=HX)
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200
+    assert "<html" not in body and body.lstrip().startswith('<section id="wizard"')
+    assert "HX-Request" in fragment.headers["Vary"]
+    assert fragment.headers["Cache-Control"] == "no-store"
+
+
+def test_step_names_and_choices_are_visible(login, client):
+    login("vo")
+    html = client.get("/uploaden/soort?schoolsoort=VO").get_data(as_text=True)
+    for naam in ("Schoolsoort", "Soort leerlingen", "Format", "Opsturen", "Verwerken"):
+        assert naam in html
+    assert "Potentiële overstapper" in html and "Niet-overstapper" in html
+    assert '<label for="soort-overstapper">' in html
+
+
+def test_beheerder_schoolsoort_is_prefilled_from_the_role(login, client):
+    login("mbo")
+    html = client.get("/uploaden/").get_data(as_text=True)
+    assert re.search(r'id="schoolsoort-MBO"[^>]*checked', html)
+    assert re.search(r'id="schoolsoort-VO"[^>]*disabled', html)
+    # An MBO beheerder cannot choose VO through the address bar either.
+    html = client.get("/uploaden/format?schoolsoort=VO&soort=overstapper").get_data(as_text=True)
+    assert "MBO-overstapper" in html and "VO-overstapper" not in html
+
+
+def test_plain_post_moves_to_the_next_step_with_303(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/")
+    response = client.post("/uploaden/", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"] == "/uploaden/soort?schoolsoort=VO"
+    response = client.post("/uploaden/soort?schoolsoort=VO", data={"csrf_token": token, "soort": "niet-overstapper"})
+    assert response.headers["Location"] == "/uploaden/format?schoolsoort=VO&soort=niet-overstapper"
+
+
+def test_missing_choice_is_422_and_swapped(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/")
+    response = client.post("/uploaden/soort?schoolsoort=VO", data={"csrf_token": token}, headers=HX)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Kies Potentiële overstapper of Niet-overstapper." in body and "<html" not in body
+
+
+def test_step_three_downloads_the_template_of_the_choices(login, client):
+    login("vo")
+    html = client.get("/uploaden/format?schoolsoort=VO&soort=niet-overstapper").get_data(as_text=True)
+    link = re.search(r'href="([^"]+\.xlsx)"[^>]*>Download<', html).group(1)
+    response = client.get(link)
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    werkboek = load_workbook(io.BytesIO(response.data))
+    titels = [c.value for c in werkboek["Leerlingen"][1]]
+    assert titels == [k.titel for k in format_voor("VO", "niet-overstapper").kolommen]
+
+
+def test_step_four_shows_the_fields_and_prefills_the_account(login, client):
+    login("vo")
+    html = client.get("/uploaden/opsturen" + VO_OVER).get_data(as_text=True)
+    for label in ("Instantie", "Uw naam", "Uw e-mailadres", "Toelichting", "Leerlingbestand"):
+        assert re.search(rf'<label for="[a-z]+">{label}', html), label
+    assert "Alle velden met * zijn verplicht" in html
+    assert 'value="Vera Oosterhout (demo)"' in html and 'value="vo@demo.nl"' in html
+    assert "Voorbeeldcollege" in html and "ROC Voorbeeldstad" not in html  # only the user's own VO schools
+    assert "2026-2027" in html or "schooljaar" in html
+
+
+def test_missing_fields_are_422_with_every_message(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    response = post_file(client, "/uploaden/opsturen" + VO_OVER, None, token, naam="", email="geen-adres")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Vul uw naam in." in html
+    assert "Vul een geldig e-mailadres in" in html
+    assert "Kies een bestand om te uploaden." in html
+    assert Aanlevering.select().count() == 0
+
+
+def test_inline_validation_returns_only_that_fields_row(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    response = client.post("/uploaden/opsturen/veld" + VO_OVER, data={"_veld": "email", "email": "fout@"},
+                           headers={**HX, "X-CSRFToken": token})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    assert body.strip().startswith('<div class="veld veld--fout" id="rij-email">')
+    assert 'aria-invalid="true"' in body and "Vul een geldig e-mailadres in" in body
+    ok = client.post("/uploaden/opsturen/veld" + VO_OVER, data={"_veld": "email", "email": "goed@voorbeeld.nl"},
+                     headers={**HX, "X-CSRFToken": token}).get_data(as_text=True)
+    assert "veld--fout" not in ok
+    # The file is never validated inline.
+    assert client.post("/uploaden/opsturen/veld" + VO_OVER, data={"_veld": "bestand"},
+                       headers={**HX, "X-CSRFToken": token}).status_code == 404
+
+
+# -- step 5 ------------------------------------------------------------------------------------
+def test_a_file_with_errors_lists_every_error_with_its_cell(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    response = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst_met_fouten(), token)
+    assert response.status_code == 303 and "/uploaden/controle/" in response.headers["Location"]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "De leerlinglijst is nog niet opgestuurd" in html
+    assert "2 fouten" in html
+    fmt = format_voor("VO", "overstapper")
+    bsn_letter = "ABCDEFGHIJKLMNOPQRS"[[k.veld for k in fmt.kolommen].index("bsn")]
+    assert f"<td>{bsn_letter}3</td>" in html and "elfproef" in html
+    assert "31-02-2011" in html
+    assert Aanlevering.select().count() == 0
+    # The corrected upload keeps the earlier answers.
+    assert 'type="hidden" name="naam" value="Test Beheerder"' in html
+    assert 'type="hidden" name="email" value="beheerder@voorbeeld.nl"' in html
+
+
+def test_the_marked_up_workbook_can_be_downloaded(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    location = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst_met_fouten(), token).headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    link = re.search(r'href="([^"]+gemarkeerd\.xlsx)"', html).group(1)
+    response = client.get(link)
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    werkboek = load_workbook(io.BytesIO(response.data))
+    assert "Bevindingen" in werkboek.sheetnames
+    assert any("elfproef" in str(c.value) for rij in werkboek["Bevindingen"].iter_rows() for c in rij)
+
+
+def test_many_findings_show_the_first_200_and_a_way_to_see_all(login, client):
+    login("vo")
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 230, seed=11)
+    for rij in rijen:
+        rij[titel(fmt, "geslacht")] = "Q"
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    location = post_file(client, "/uploaden/opsturen" + VO_OVER, make_xlsx(fmt, rijen), token).headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    assert html.count('class="rij--fout"') == 200
+    assert "230 × zoals" in html
+    alle = client.get(re.search(r'href="([^"]+alle=1)"', html).group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert alle.count('class="rij--fout"') == 230
+
+
+def test_another_session_cannot_open_a_check_result(app, login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    location = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst_met_fouten(), token).headers["Location"]
+    ander = app.test_client()
+    from tests.conftest import do_login
+    do_login(ander, "vo@demo.nl")
+    assert ander.get(location).status_code == 404
+
+
+def test_a_good_file_is_stored_confirmed_and_mailed(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    response = post_file(client, "/uploaden/opsturen" + VO_OVER, goede_lijst(5), token, toelichting="Eerste lijst")
+    assert response.status_code == 303 and "/uploaden/klaar/" in response.headers["Location"]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Leerlinglijst succesvol opgestuurd" in html and "Nog een lijst opsturen" in html
+    aanlevering = Aanlevering.get()
+    assert aanlevering.kenmerk in html
+    assert (aanlevering.status, aanlevering.kanaal, aanlevering.schoolsoort, aanlevering.soort) == ("ingediend", "portal", "VO", "overstapper")
+    assert aanlevering.aantal_leerlingen == 5 and aanlevering.toelichting == "Eerste lijst"
+    assert aanlevering.gebruiker.email == "vo@demo.nl" and aanlevering.instantie.brin == "99AA"
+    assert len(aanlevering.sha256) == 64 and aanlevering.bestand
+    assert re.fullmatch(r"\d{4}-\d{4}", aanlevering.schooljaar)
+    rijen = json.loads(aanlevering.leerlingen_json)
+    assert len(rijen) == 5 and rijen[0]["rij"] == 2 and re.fullmatch(r"\d{4}-\d\d-\d\d", rijen[0]["geboortedatum"])
+    assert Leerling.select().count() == 0  # students appear only after the helpdesk loads the list
+    mails = {m.aan: m for m in MailBericht.select()}
+    assert set(mails) == {"beheerder@voorbeeld.nl", "helpdesk-team@voorbeeld.nl"}
+    bevestiging = mails["beheerder@voorbeeld.nl"]
+    assert aanlevering.kenmerk in bevestiging.onderwerp and "helpdesk controleert" in bevestiging.tekst
+    for rij in rijen:  # no student data in any mail
+        for m in mails.values():
+            assert rij["bsn"] not in m.tekst + m.html and rij["achternaam"] not in m.tekst + m.html
+
+
+def test_the_same_file_again_gives_the_duplicate_warning(login, client):
+    login("vo")
+    lijst = goede_lijst(3)
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    eerste = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst, token)
+    kenmerk = eerste.headers["Location"].split("/klaar/")[1].split("?")[0]
+    tweede = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst, token)
+    html = client.get(tweede.headers["Location"]).get_data(as_text=True)
+    assert f"Dit bestand is al eerder opgestuurd" in html and kenmerk in html
+    assert "duplicate_submission" in Aanlevering.select().order_by(Aanlevering.id.desc()).get().waarschuwingen_json
+
+
+def test_someone_else_cannot_see_the_success_page_of_another_school(app, login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    location = post_file(client, "/uploaden/opsturen" + VO_OVER, goede_lijst(2), token).headers["Location"]
+    ander = app.test_client()
+    from tests.conftest import do_login
+    do_login(ander, "mbo@demo.nl")
+    assert ander.get(location.replace("schoolsoort=VO", "schoolsoort=MBO")).status_code == 404
+
+
+# -- the public site ----------------------------------------------------------------------------
+def test_public_site_is_the_same_wizard_without_login(client):
+    html = client.get("/leerlinglijst/").get_data(as_text=True)
+    assert "Stap 1: Schoolsoort" in html
+    assert 'id="schoolsoort-VO"' in html and not re.search(r'id="schoolsoort-\w+"[^>]*disabled', html)
+    token = csrf_from(html)
+    response = client.post("/leerlinglijst/", data={"csrf_token": token, "schoolsoort": "MBO"})
+    assert response.headers["Location"] == "/leerlinglijst/soort?schoolsoort=MBO"
+    html = client.get("/leerlinglijst/opsturen?schoolsoort=MBO&soort=overstapper").get_data(as_text=True)
+    assert "ROC Voorbeeldstad" in html and "Voorbeeldcollege" not in html  # active MBO instanties only
+    assert 'value="Vera' not in html  # nothing prefilled for visitors
+
+
+def test_public_instantie_search_filters_the_options(client):
+    response = client.get("/leerlinglijst/instanties?schoolsoort=VO&soort=overstapper&zoek=proef", headers=HX)
+    body = response.get_data(as_text=True)
+    assert "Lyceum De Proeftuin" in body and "Voorbeeldcollege" not in body and "<html" not in body
+
+
+def test_public_upload_end_to_end_and_status_only_for_this_browser(app, client):
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    token = csrf_token(client, url)
+    response = post_file(client, url, goede_lijst(4), token, naam="Bezoeker", email="bezoeker@voorbeeld.nl")
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Leerlinglijst succesvol opgestuurd" in html
+    aanlevering = Aanlevering.get()
+    assert aanlevering.kanaal == "publiek" and aanlevering.gebruiker is None
+    assert app.test_client().get(response.headers["Location"]).status_code == 404
+
+
+def test_public_honeypot_stores_nothing(client):
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    token = csrf_token(client, url)
+    response = post_file(client, url, goede_lijst(2), token, website="http://spam.example")
+    assert response.status_code == 303
+    assert Aanlevering.select().count() == 0 and MailBericht.select().count() == 0
+
+
+def test_public_uploads_are_rate_limited(app, client):
+    app.config["PUBLIC_UPLOAD_LIMIT"] = "2 per hour"
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    token = csrf_token(client, url)
+    statuses = [post_file(client, url, None, token).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+
+
+def test_confirmation_mails_are_capped_per_recipient(app, client):
+    app.config["MAIL_PER_RECIPIENT_PER_DAY"] = 2
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    token = csrf_token(client, url)
+    for seed in range(3):
+        post_file(client, url, goede_lijst(2, seed=seed + 20), token, email="doelwit@voorbeeld.nl")
+    assert Aanlevering.select().count() == 3
+    assert MailBericht.select().where(MailBericht.aan == "doelwit@voorbeeld.nl").count() == 2
+
+
+def test_a_visitor_does_not_learn_which_students_a_school_has(app, client):
+    fmt = format_voor("VO", "overstapper")
+    rij = leerling(fmt, random.Random(5))
+    instantie = Instantie.get(Instantie.brin == "99AA")
+    Leerling.create(instantie=instantie, type="overstapper", schooljaar="2026-2027",
+                    leerlingnummer=rij[titel(fmt, "leerlingnummer")], voorletters="A.", voornaam="Al",
+                    achternaam="Bekend", geslacht="M", geboortedatum="2010-01-01")
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    token = csrf_token(client, url)
+    location = post_file(client, url, make_xlsx(fmt, [rij]), token).headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    assert "al bekend" not in html
+    assert "already_registered" in Aanlevering.get().waarschuwingen_json  # but the helpdesk sees it
+
+
+# -- mail -----------------------------------------------------------------------------------------
+def test_mail_waits_while_smtp_is_down_and_arrives_once(app, login, client, smtp_server):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    state = app.extensions["mail"]  # Flask-Mail read its settings at start-up, and suppresses mail under TESTING
+    state.server, state.port, state.suppress = "127.0.0.1", smtp_server.port, False
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    post_file(client, "/uploaden/opsturen" + VO_OVER, goede_lijst(2), token)
+    with app.app_context():
+        assert mail.send_pending() == (0, 2)  # server down: kept, retried later
+    bericht = MailBericht.get(MailBericht.aan == "beheerder@voorbeeld.nl")
+    assert bericht.verzonden is None and bericht.pogingen == 1 and bericht.volgende_poging > bericht.aangemaakt
+    smtp_server.start()
+    MailBericht.update(volgende_poging=MailBericht.aangemaakt).execute()  # the back-off has passed
+    with app.app_context():
+        assert mail.send_pending() == (2, 0)
+        assert mail.send_pending() == (0, 0)
+    ontvangen = [m for m in smtp_server.berichten if m["To"] == "beheerder@voorbeeld.nl"]
+    assert len(ontvangen) == 1
+    assert "Bevestiging: leerlinglijst ontvangen" in ontvangen[0]["Subject"]
+    assert ontvangen[0].get_body(("plain",)).get_content().startswith("Beste Test Beheerder")
+    assert ontvangen[0].get_body(("html",)) is not None
+
+
+def test_without_mail_server_mail_is_kept_as_eml_files(app, login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    post_file(client, "/uploaden/opsturen" + VO_OVER, goede_lijst(2), token)
+    with app.app_context():
+        assert mail.send_pending() == (2, 0)
+    import pathlib
+    bestanden = list((pathlib.Path(app.instance_path) / "mail").glob("*.eml"))
+    assert len(bestanden) == 2
+    assert any(b"Bevestiging" in b.read_bytes() for b in bestanden)
