@@ -1,0 +1,119 @@
+"""Both sites end to end in a real browser: download the template, fill it in, upload it with
+errors, read them, download the marked-up file, upload the corrected file, see the success page
+and find the mail."""
+import io
+import random
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from portal import mail
+from portal.lijsten.formats import format_voor
+from portal.models import Aanlevering, MailBericht
+from tests.builders import leerlingen, titel
+from tests.e2e.conftest import inloggen
+
+pytestmark = pytest.mark.browser
+
+
+def vul_template_in(pad, fmt, rijen):
+    """Fill the downloaded template the way a school would: the titles stay, rows go below."""
+    werkboek = load_workbook(pad)
+    blad = werkboek["Leerlingen"]
+    titels = [c.value for c in blad[1]]
+    for nummer, rij in enumerate(rijen, start=2):
+        for kolom, t in enumerate(titels, start=1):
+            blad.cell(row=nummer, column=kolom, value=rij.get(t))
+    uit = pad.parent / "ingevuld.xlsx"
+    werkboek.save(uit)
+    return uit
+
+
+def doorloop(page, tmp_path, start, fmt, kies_schoolsoort=None, naam=None, email=None):
+    page.goto(start)
+    if kies_schoolsoort:
+        page.get_by_label(kies_schoolsoort).check()
+    page.get_by_role("button", name="Volgende").click()
+    page.get_by_label("Potentiële overstapper").check()
+    page.get_by_role("button", name="Volgende").click()
+    expect(page.get_by_role("heading", name="Stap 3: Format")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+    sjabloon = tmp_path / "sjabloon.xlsx"
+    download.value.save_as(sjabloon)
+    page.get_by_role("link", name="Volgende").click()
+    expect(page.get_by_role("heading", name="Stap 4: Opsturen")).to_be_visible()
+    expect(page.get_by_text("Alle velden met * zijn verplicht")).to_be_visible()
+
+    rijen = leerlingen(fmt, 6, seed=random.randint(1, 10_000))
+    goed = [dict(r) for r in rijen]
+    rijen[2][titel(fmt, "bsn")] = "111222334"  # fails the 11-proef
+    rijen[4][titel(fmt, "geslacht")] = "X2"
+    fout_bestand = vul_template_in(sjabloon, fmt, rijen)
+
+    select = page.get_by_label("Instantie")
+    if select.locator("option").count() > 1:
+        select.select_option(index=1)
+    if naam:
+        page.get_by_label("Uw naam").fill(naam)
+        page.get_by_label("Uw e-mailadres").fill(email)
+    page.get_by_label("Leerlingbestand").set_input_files(fout_bestand)
+    page.get_by_role("button", name="Opsturen").click()
+
+    expect(page.get_by_role("heading", name="Stap 5: Verwerken")).to_be_visible()
+    expect(page.get_by_text("De leerlinglijst is nog niet opgestuurd")).to_be_visible()
+    expect(page.locator("table").last).to_contain_text("elfproef")
+    tabel = page.locator("table").last.inner_text()
+    assert "111222334" in tabel and "elfproef" in tabel
+    assert "Geslacht" in tabel
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download uw bestand met de fouten gemarkeerd").click()
+    gemarkeerd = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+    assert "Bevindingen" in gemarkeerd.sheetnames
+
+    page.get_by_label("Leerlingbestand").set_input_files(vul_template_in(sjabloon, fmt, goed))
+    page.get_by_role("button", name="Opsturen").click()
+    expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
+    expect(page.get_by_role("link", name="Nog een lijst opsturen")).to_be_visible()
+    return Aanlevering.get()
+
+
+def test_beheerder_delivers_a_list_with_javascript(app, browser_page, tmp_path, smtp_server):
+    page = browser_page
+    inloggen(page, "vo")
+    aanlevering = doorloop(page, tmp_path, "/uploaden/", format_voor("VO", "overstapper"))
+    assert aanlevering.kenmerk in page.content()
+    assert aanlevering.aantal_leerlingen == 6 and aanlevering.kanaal == "portal"
+    # With htmx the steps were swapped in place: the address bar still followed along.
+    assert "/uploaden/klaar/" in page.url
+    # The mail arrives through a real SMTP server on loopback.
+    smtp_server.start()
+    app.config.update(MAIL_SERVER="127.0.0.1")
+    state = app.extensions["mail"]
+    state.server, state.port, state.suppress = "127.0.0.1", smtp_server.port, False
+    with app.app_context():
+        mail.send_pending()
+    onderwerpen = [m["Subject"] for m in smtp_server.berichten if m["To"] == "vo@demo.nl"]
+    assert onderwerpen == [f"Bevestiging: leerlinglijst ontvangen ({aanlevering.kenmerk})"]
+
+
+def test_visitor_delivers_a_list_without_javascript(page_zonder_js, tmp_path):
+    aanlevering = doorloop(page_zonder_js, tmp_path, "/leerlinglijst/", format_voor("MBO", "overstapper"),
+                           kies_schoolsoort="MBO – middelbaar beroepsonderwijs",
+                           naam="Bea Bezoeker", email="bea@voorbeeld.nl")
+    assert aanlevering.kanaal == "publiek" and aanlevering.schoolsoort == "MBO"
+    assert MailBericht.get(MailBericht.aan == "bea@voorbeeld.nl").onderwerp.endswith(f"({aanlevering.kenmerk})")
+
+
+def test_visitor_with_javascript_gets_inline_messages(browser_page):
+    page = browser_page
+    page.goto("/leerlinglijst/opsturen?schoolsoort=VO&soort=niet-overstapper")
+    veld = page.get_by_label("Uw e-mailadres")
+    veld.fill("niet-goed@")
+    veld.blur()
+    expect(page.locator("#fout-email")).to_contain_text("Vul een geldig e-mailadres in")
+    expect(page.get_by_label("Uw e-mailadres")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Uw e-mailadres").fill("goed@voorbeeld.nl")
+    page.get_by_label("Uw e-mailadres").blur()
+    expect(page.locator("#fout-email")).to_have_count(0)
