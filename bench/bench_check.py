@@ -83,24 +83,23 @@ def bestand(fmt, aantal: int, soort: str) -> Path:
 
 # --- one measurement, in a child process ----------------------------------------------------------------
 def _meet(soort: str, pad: str, naam: str) -> dict:
+    import io
     import resource
+
+    import python_calamine
+    from openpyxl import load_workbook
+
+    from portal.lijsten.validate import check_bytes
     data = Path(pad).read_bytes()
     begin = time.perf_counter()
     if soort == 'calamine':
-        import io
-
-        import python_calamine
         rijen = python_calamine.load_workbook(io.BytesIO(data)).get_sheet_by_index(0).to_python()
         aantal = len(rijen) - 1
     elif soort == 'openpyxl':
-        import io
-
-        from openpyxl import load_workbook
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         aantal = sum(1 for _ in wb.worksheets[0].iter_rows(values_only=True)) - 1
         wb.close()
     else:
-        from portal.lijsten.validate import check_bytes
         r = check_bytes(data, FORMATS[naam], vandaag=VANDAAG)
         aantal = r.rijen
         assert not [b for b in r.fouten if b.rij is None], [b.bericht for b in r.fouten[:3]]

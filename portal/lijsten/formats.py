@@ -509,10 +509,12 @@ def lees_datum(v):
         return _fout('date_invalid')
 
 
-_CREBO = re.compile(r'^[0-9]{5}$')
+_CREBO = re.compile(r'^[0-9]{5}\Z')
 
 
 def lees_crebo(v):
+    if v.__class__ is str and _CREBO.match(v):
+        return v, GEEN
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     s, m = _als_tekst(v, id_kolom=True)

@@ -313,7 +313,7 @@ def _check_rijen(fmt: Format, index: dict[str, int], data: list[list], rijnummer
     posities: dict[str, int] = {}
     titels: dict[str, str] = {}
     breedte = max(index.values()) + 1
-    if any(len(r) < breedte for r in data):
+    if min(map(len, data)) < breedte:
         data = [r + [None] * (breedte - len(r)) if len(r) < breedte else r for r in data]
     # Transposing once (in C) beats picking a cell out of every row for every column.
     per_kolom = list(zip(*data))
