@@ -13,10 +13,8 @@ def hulp(onderwerp):
     gekozen = ONDERWERPEN.get(onderwerp)
     if gekozen is None:
         abort(404)
-    context = {}
-    if onderwerp == "fouten":
-        from portal.lijsten.errors import CATALOG
-        context["catalogus"] = CATALOG
+    from leerlinglijst_site.hulp import foutengroepen
+    context = {"foutengroepen": foutengroepen()} if onderwerp == "fouten" else {}
     return render(gekozen.template, onderwerp=gekozen, onderwerpen=ONDERWERPEN, **context)
 
 
