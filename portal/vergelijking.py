@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from peewee import CharField, DateField, DateTimeField, IntegerField
+from peewee import DateField, IntegerField
 
 from portal.lijsten.formats import format_voor
 from portal.models import Instantie, Leerling, masker
@@ -36,24 +36,54 @@ def _leeg(naam):
     return None if veld.null else veld.default
 
 
-def db_waarde(naam, waarde):
-    """A clean row value (as stored in leerlingen_json) → the value for the column."""
+def _als_int(waarde):
     if waarde is None or waarde == "":
-        return _leeg(naam)
+        return None
+    return waarde if type(waarde) is int else int(waarde)
+
+
+def _als_datum(waarde):
+    if not waarde:
+        return None
+    return waarde.isoformat()[:10] if isinstance(waarde, dt.date) else str(waarde)[:10]
+
+
+def _als_tekst(waarde):
+    return waarde if type(waarde) is str or waarde is None else str(waarde)
+
+
+def omzetter(velden):
+    """A function: clean row (dict) → tuple of column values for `velden`, as stored (dates as ISO text).
+
+    Built once per load as one expression: calling a converter per cell costs more than the
+    INSERT itself at 50,000 rows (~1.3 million calls).
+    """
+    delen = []
+    for naam in velden:
+        veld = Leerling._meta.fields[naam]
+        haal = f"r.get({naam!r})"
+        if isinstance(veld, DateField):
+            delen.append(f"_als_datum({haal})")
+        elif isinstance(veld, IntegerField):
+            delen.append(f"_als_int({haal})")
+        elif veld.null:
+            delen.append(f"({haal} or None)")
+        else:
+            # The validator gives text columns as str or None; a stray number is kept as is and
+            # stored by the column's text affinity.
+            delen.append(f"({haal} or {veld.default!r})")
+    code = "lambda r: (" + "".join(d + ", " for d in delen) + ")"
+    return eval(code, {"_als_datum": _als_datum, "_als_int": _als_int, "_als_tekst": _als_tekst})  # noqa: S307
+
+
+def db_waarde(naam, waarde):
+    """One clean row value → the value for the column (dates as ISO text)."""
     veld = Leerling._meta.fields[naam]
     if isinstance(veld, DateField):
-        return waarde.isoformat() if isinstance(waarde, dt.date) else str(waarde)[:10]
+        return _als_datum(waarde)
     if isinstance(veld, IntegerField):
-        return int(waarde)
-    return str(waarde)
-
-
-def _vergelijkbaar(waarde) -> str:
-    if waarde is None:
-        return ""
-    if isinstance(waarde, (dt.date, dt.datetime)):
-        return waarde.isoformat()[:10]
-    return str(waarde)
+        return _als_int(waarde)
+    return _als_tekst(waarde) or _leeg(naam)
 
 
 def rijen(aanlevering) -> list[dict]:
@@ -79,23 +109,33 @@ def titels_van(aanlevering) -> dict[str, str]:
 
 
 def bestaande(instantie_id, velden) -> dict[str, tuple]:
-    """leerlingnummer → (id, type, schooljaar, *velden) of every student of the instantie."""
+    """leerlingnummer → (id, type, schooljaar, (values of velden)) of every student of the instantie,
+    the values in the form omzetter() gives, so that 'unchanged' is a tuple comparison."""
     kolommen = [Leerling.id, Leerling.leerlingnummer, Leerling.type, Leerling.schooljaar]
     kolommen += [Leerling._meta.fields[v] for v in velden]
-    query = Leerling.select(*kolommen).where(Leerling.instantie == instantie_id).tuples()
-    return {t[1]: (t[0],) + t[2:] for t in query}
+    datums = [i for i, v in enumerate(velden) if isinstance(Leerling._meta.fields[v], DateField)]
+    uit = {}
+    for t in Leerling.select(*kolommen).where(Leerling.instantie == instantie_id).tuples():
+        waarden = t[4:]
+        if datums:
+            waarden = list(waarden)
+            for i in datums:
+                waarden[i] = _als_datum(waarden[i])
+            waarden = tuple(waarden)
+        uit[t[1]] = (t[0], t[2], t[3], waarden)
+    return uit
 
 
-def gewijzigde_velden(rij, bestaand, velden, soort, schooljaar) -> list[str]:
-    """The fields whose value the list changes ('type' and 'schooljaar' included)."""
+def gewijzigde_velden(waarden, bestaand, velden, soort, schooljaar) -> list[str]:
+    """The fields whose value the list changes ('type' and 'schooljaar' included).
+    `waarden` is omzetter(velden)(row); `bestaand` an entry of bestaande()."""
     anders = []
     if bestaand[1] != soort:
         anders.append("type")
     if bestaand[2] != schooljaar:
         anders.append("schooljaar")
-    for i, veld in enumerate(velden, start=3):
-        if _vergelijkbaar(db_waarde(veld, rij.get(veld))) != _vergelijkbaar(bestaand[i]):
-            anders.append(veld)
+    if waarden != bestaand[3]:
+        anders += [v for v, nieuw, oud in zip(velden, waarden, bestaand[3]) if nieuw != oud]
     return anders
 
 
@@ -127,13 +167,14 @@ def vergelijk(aanlevering) -> Vergelijking:
     titels = {**titels_van(aanlevering), "type": "Soort leerling", "schooljaar": "Schooljaar"}
     alle = rijen(aanlevering)
     bekend = bestaande(aanlevering.instantie_id, velden)
+    zet_om = omzetter(velden)
     uit = Vergelijking()
     for rij in alle:
         bestaand = bekend.get(rij.get("leerlingnummer"))
         if bestaand is None:
             uit.nieuw.append(rij)
             continue
-        anders = gewijzigde_velden(rij, bestaand, velden, aanlevering.soort, aanlevering.schooljaar)
+        anders = gewijzigde_velden(zet_om(rij), bestaand, velden, aanlevering.soort, aanlevering.schooljaar)
         if anders:
             uit.gewijzigd.append((rij, [titels.get(v, v) for v in anders]))
         else:

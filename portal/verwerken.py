@@ -57,28 +57,39 @@ def _kolom(naam):
     return Leerling._meta.fields[naam].column_name
 
 
-def rij_waarden(rij, velden):
-    """One row → the column values in `velden` order."""
-    return [vergelijking.db_waarde(v, rij.get(v)) for v in velden]
+def _literal(waarde):
+    """A constant of the load as an SQL literal (standard SQL quoting, valid in SQLite and PostgreSQL).
+    Only our own values go here (ids, soort, schooljaar, a timestamp, a column default), never a cell."""
+    if waarde is None:
+        return "NULL"
+    if isinstance(waarde, int):
+        return str(int(waarde))
+    tekst = "'" + str(waarde).replace("'", "''") + "'"
+    return tekst.replace("%", "%%") if _is_postgres() else tekst
 
 
-def _invoegen(cursor, kolommen, waarden):
+def _invoegen(cursor, kolommen, vast, waarden):
+    """INSERT the rows: `kolommen` take the row's values, `vast` (column → value) the same for every row.
+    The constants go into the statement once instead of being bound 50,000 times."""
     tabel = Leerling._meta.table_name
-    namen = ", ".join(f'"{k}"' for k in kolommen)
+    namen = ", ".join(f'"{k}"' for k in list(kolommen) + list(vast))
+    literals = "".join(", " + _literal(v) for v in vast.values())
     if _is_postgres():
         from psycopg2.extras import execute_values
-        execute_values(cursor, f'INSERT INTO "{tabel}" ({namen}) VALUES %s', waarden, page_size=1000)
+        sjabloon = "(" + ", ".join("%s" for _ in kolommen) + literals + ")"
+        execute_values(cursor, f'INSERT INTO "{tabel}" ({namen}) VALUES %s', waarden, template=sjabloon,
+                       page_size=1000)
     else:
         vraagtekens = ", ".join("?" for _ in kolommen)
-        cursor.executemany(f'INSERT INTO "{tabel}" ({namen}) VALUES ({vraagtekens})', waarden)
+        cursor.executemany(f'INSERT INTO "{tabel}" ({namen}) VALUES ({vraagtekens}{literals})', waarden)
 
 
-def _bijwerken(cursor, kolommen, waarden):
-    """waarden: tuples of the new column values followed by the id."""
+def _bijwerken(cursor, kolommen, vast, waarden):
+    """UPDATE rows by id: waarden are tuples of the `kolommen` values followed by the id."""
     tabel = Leerling._meta.table_name
     p = "%s" if _is_postgres() else "?"
-    zet = ", ".join(f'"{k}" = {p}' for k in kolommen)
-    sql = f'UPDATE "{tabel}" SET {zet} WHERE "id" = {p}'
+    zet = [f'"{k}" = {p}' for k in kolommen] + [f'"{k}" = {_literal(v)}' for k, v in vast.items()]
+    sql = f'UPDATE "{tabel}" SET {", ".join(zet)} WHERE "id" = {p}'
     if _is_postgres():
         from psycopg2.extras import execute_batch
         execute_batch(cursor, sql, waarden, page_size=500)
@@ -107,43 +118,57 @@ def verwerk(aanlevering, gebruiker=None) -> Uitkomst:
 def _laden(aanlevering) -> Uitkomst:
     velden = vergelijking.velden_van(aanlevering)
     bekend = vergelijking.bestaande(aanlevering.instantie_id, velden)
+    zet_om = vergelijking.omzetter(velden)
     moment = str(nu())
     soort, schooljaar = aanlevering.soort, aanlevering.schooljaar
 
-    # Every NOT NULL column is written on insert (peewee's defaults live in Python, not in the table).
-    alle_velden = vergelijking.DATAVELDEN
-    in_kolommen = ([_kolom("instantie"), _kolom("type"), _kolom("schooljaar"), _kolom("aanlevering"),
-                    _kolom("aangemaakt"), _kolom("gewijzigd")] + [_kolom(v) for v in alle_velden])
-    vast_nieuw = (aanlevering.instantie_id, soort, schooljaar, aanlevering.id, moment, moment)
-    bij_kolommen = ([_kolom("type"), _kolom("schooljaar"), _kolom("aanlevering"), _kolom("gewijzigd")]
-                    + [_kolom(v) for v in velden])
-    vast_bij = (soort, schooljaar, aanlevering.id, moment)
+    # Every NOT NULL column is written on insert (peewee's defaults live in Python, not in the table):
+    # the fields of other formats get their default as a constant.
+    vast_nieuw = {_kolom("instantie"): aanlevering.instantie_id, _kolom("type"): soort,
+                  _kolom("schooljaar"): schooljaar, _kolom("aanlevering"): aanlevering.id,
+                  _kolom("aangemaakt"): moment, _kolom("gewijzigd"): moment}
+    vast_nieuw.update({_kolom(v): vergelijking._leeg(v) for v in vergelijking.DATAVELDEN if v not in velden})
+    in_kolommen = [_kolom(v) for v in velden]
+    vast_bij = {_kolom("type"): soort, _kolom("schooljaar"): schooljaar, _kolom("aanlevering"): aanlevering.id,
+                _kolom("gewijzigd"): moment}
+    positie = {v: i for i, v in enumerate(velden)}
 
     uitkomst = Uitkomst()
-    nieuw, bij = [], []
+    nieuw = []
+    # Changed rows grouped by which fields changed: a re-sent list mostly changes a few fields
+    # (klas, leerjaar), and a narrow UPDATE binds less and touches fewer indexes.
+    bij: dict[tuple, list] = {}
     cursor = db.database.cursor()
+
+    def schrijf_bij(sleutel):
+        kolommen = [_kolom(v) for v in sleutel]
+        _bijwerken(cursor, kolommen, vast_bij, bij.pop(sleutel))
+
     for rij in vergelijking.rijen(aanlevering):
+        waarden = zet_om(rij)
         bestaand = bekend.get(rij.get("leerlingnummer"))
         if bestaand is None:
-            nieuw.append(vast_nieuw + tuple(rij_waarden(rij, alle_velden)))
-        elif vergelijking.gewijzigde_velden(rij, bestaand, velden, soort, schooljaar):
-            bij.append(vast_bij + tuple(rij_waarden(rij, velden)) + (bestaand[0],))
-        else:
+            nieuw.append(waarden)
+            if len(nieuw) >= BATCH:
+                _invoegen(cursor, in_kolommen, vast_nieuw, nieuw)
+                uitkomst.nieuw += len(nieuw)
+                nieuw = []
+            continue
+        anders = vergelijking.gewijzigde_velden(waarden, bestaand, velden, soort, schooljaar)
+        if not anders:
             uitkomst.ongewijzigd += 1
-        if len(nieuw) >= BATCH:
-            _invoegen(cursor, in_kolommen, nieuw)
-            uitkomst.nieuw += len(nieuw)
-            nieuw = []
-        if len(bij) >= BATCH:
-            _bijwerken(cursor, bij_kolommen, bij)
-            uitkomst.bijgewerkt += len(bij)
-            bij = []
+            continue
+        sleutel = tuple(v for v in anders if v in positie)
+        groep = bij.setdefault(sleutel, [])
+        groep.append(tuple(waarden[positie[v]] for v in sleutel) + (bestaand[0],))
+        uitkomst.bijgewerkt += 1
+        if len(groep) >= BATCH:
+            schrijf_bij(sleutel)
     if nieuw:
-        _invoegen(cursor, in_kolommen, nieuw)
+        _invoegen(cursor, in_kolommen, vast_nieuw, nieuw)
         uitkomst.nieuw += len(nieuw)
-    if bij:
-        _bijwerken(cursor, bij_kolommen, bij)
-        uitkomst.bijgewerkt += len(bij)
+    for sleutel in list(bij):
+        schrijf_bij(sleutel)
     return uitkomst
 
 
