@@ -21,7 +21,7 @@ def make_database(url, instance_path):
         # WAL and a busy timeout let several workers share the file; foreign keys are off by default.
         return connect(url, pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10_000,
                                      "synchronous": "normal"})
-    return connect(url, autorollback=True)
+    return connect(url)
 
 
 def _secret_key(app):

@@ -373,9 +373,10 @@ def register(bp, kanaal):
     def gemarkeerd(token):
         from portal.lijsten.workbook import annotated
         gevonden = eigen_controle(token)
-        resultaat = check_bytes(gevonden.bestand, format_voor(gevonden.schoolsoort, gevonden.soort), limieten=limieten())
+        data = bytes(gevonden.bestand)  # PostgreSQL hands a bytea back as a memoryview
+        resultaat = check_bytes(data, format_voor(gevonden.schoolsoort, gevonden.soort), limieten=limieten())
         naam = PurePath(gevonden.bestandsnaam).stem
-        return send_file(io.BytesIO(annotated(gevonden.bestand, resultaat)), as_attachment=True,
+        return send_file(io.BytesIO(annotated(data, resultaat)), as_attachment=True,
                          download_name=f"{naam} - fouten gemarkeerd.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
