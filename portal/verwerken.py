@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peewee import PostgresqlDatabase
+
 from portal import vergelijking
 from portal.extensions import db
 from portal.models import Aanlevering, Gebeurtenis, Leerling, nu
@@ -50,7 +52,9 @@ def claim(aanlevering_id, status, gebruiker=None, reden=None):
 
 
 def _is_postgres():
-    return "postgres" in type(db.database).__name__.lower()
+    # FlaskDB hands out a peewee Proxy; the database class sits behind it.
+    database = getattr(db.database, "obj", None) or db.database
+    return isinstance(database, PostgresqlDatabase)
 
 
 def _kolom(naam):
