@@ -97,8 +97,11 @@ def zoek(gebruiker, filters: Filters):
     """The students a user may see, filtered as asked (not yet sorted or paged)."""
     query = Leerling.van(gebruiker)
     for woord in filters.q.translate(_WILDCARDS).split()[:5]:
-        query = query.where(Leerling.achternaam.contains(woord) | Leerling.voornaam.contains(woord)
-                            | Leerling.leerlingnummer.startswith(woord))
+        nummer = Leerling.leerlingnummer.startswith(woord)
+        if any(c.isdigit() for c in woord):
+            query = query.where(nummer)       # a name holds no digits (formats.md ²): skip the name scan
+        else:
+            query = query.where(Leerling.achternaam.contains(woord) | Leerling.voornaam.contains(woord) | nummer)
     if filters.type:
         query = query.where(Leerling.type == filters.type)
     if filters.instantie:
@@ -115,6 +118,10 @@ def zoek(gebruiker, filters: Filters):
 def sorteer(query, filters: Filters):
     sleutel = filters.sorteer.lstrip("-")
     velden = SORTERINGEN[sleutel][1]()
+    if sleutel == "naam" and filters.q:
+        # With a search the matches are few: sorting them beats walking the name index row by row
+        # (the database would otherwise pick the index to avoid the sort). Same order otherwise.
+        velden = (Leerling.achternaam.concat(""), Leerling.voornaam, Leerling.id)
     if filters.sorteer.startswith("-"):
         velden = tuple(v.desc() for v in velden)
     return query.order_by(*velden)
