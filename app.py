@@ -1,7 +1,7 @@
 """Leerlinglijst: the student-list intake of the school portal. `flask --app app run`."""
 import logging
-import os
 import secrets
+import threading
 from pathlib import Path
 
 from flask import Flask
@@ -82,7 +82,15 @@ def create_app(config=None):
         app.register_blueprint(blueprint)
     cli.register(app)
 
-    if app.config["MAIL_WORKER"] and not app.testing and os.environ.get("WERKZEUG_RUN_MAIN") != "false":
+    if app.config["MAIL_WORKER"] and not app.testing:
+        # Started by the first request, so that commands (seed-demo, check) never send mail.
         from portal.mail import start_worker
-        start_worker(app)
+        lock = threading.Lock()
+
+        @app.before_request
+        def start_mail_worker():
+            if "mail_worker" not in app.extensions:
+                with lock:
+                    if "mail_worker" not in app.extensions:
+                        app.extensions["mail_worker"] = start_worker(app, interval=app.config["MAIL_WORKER_INTERVAL"])
     return app
