@@ -16,6 +16,8 @@ from flask import current_app, render_template
 from flask_mail import Message
 
 from portal.extensions import db, mail
+from peewee import fn
+
 from portal.models import MailBericht, nu
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,12 @@ def send_pending(limit=50):
 
 def onverzonden():
     return MailBericht.select().where(MailBericht.verzonden.is_null()).order_by(MailBericht.aangemaakt)
+
+
+def nu_opnieuw():
+    """Try the unsent mail again now instead of after its back-off (also after the last attempt)."""
+    return (MailBericht.update(volgende_poging=nu(), pogingen=fn.MIN(MailBericht.pogingen, MAX_POGINGEN - 1))
+            .where(MailBericht.verzonden.is_null()).execute())
 
 
 def start_worker(app, interval=5.0):

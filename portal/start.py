@@ -1,9 +1,10 @@
 """The portal's start page."""
-from flask import Blueprint
+from flask import Blueprint, flash
 from flask_login import current_user
 
+from portal import mail
 from portal.models import Aanlevering, Instantie
-from portal.web import render, toegang
+from portal.web import render, see_other, toegang
 
 bp = Blueprint("start", __name__)
 
@@ -14,4 +15,21 @@ def index():
     instanties = list(current_user.instanties) if current_user.is_beheerder else []
     wachtend = (Aanlevering.select().where(Aanlevering.status == "ingediend").count()
                 if current_user.is_helpdesk else None)
-    return render("start.html", instanties=instanties, wachtend=wachtend, aantal_instanties=Instantie.select().count())
+    onverzonden = mail.onverzonden().count() if current_user.is_helpdesk else 0
+    return render("start.html", instanties=instanties, wachtend=wachtend, onverzonden=onverzonden,
+                  aantal_instanties=Instantie.select().count())
+
+
+@bp.route("/e-mail")
+@toegang("helpdesk")
+def outbox():
+    """Mail that has not gone out yet, so the helpdesk sees when the mail server is down."""
+    return render("outbox.html", berichten=list(mail.onverzonden()))
+
+
+@bp.route("/e-mail/opnieuw", methods=["POST"])
+@toegang("helpdesk")
+def outbox_opnieuw():
+    aantal = mail.nu_opnieuw()
+    flash(f"{aantal} e-mail(s) worden zo opnieuw verstuurd.", "succes")
+    return see_other("start.outbox")

@@ -106,8 +106,13 @@ def test_helpdesk_routes_are_closed_to_beheerders(app, login, client):
     login("vo")
     helpdesk_rules = [r for r in app.url_map.iter_rules()
                       if getattr(app.view_functions[r.endpoint], "toegang", None) == "helpdesk" and not r.arguments]
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert helpdesk_rules
     for rule in helpdesk_rules:
-        assert client.get(rule.rule).status_code == 404, rule.rule
+        if "GET" in rule.methods:
+            assert client.get(rule.rule).status_code == 404, rule.rule
+        else:
+            assert client.post(rule.rule, data={"csrf_token": token}).status_code == 404, rule.rule
 
 
 def test_csrf_rejected_without_token_with_friendly_message(client):
@@ -279,3 +284,24 @@ def test_migration_upgrades_an_older_database_keeping_its_data(tmp_path):
         assert [i.naam for i in gebruiker.instanties] == ["Oude School"]
         assert Aanlevering.select().count() == 0 and Leerling.select().count() == 0
         assert migrations.upgrade(db.database) == (migrations.LAATSTE, migrations.LAATSTE)
+
+
+def test_unsent_mail_is_visible_to_the_helpdesk_only(app, login, client):
+    from portal import mail as outbox
+    MailBericht.create(aan="school@voorbeeld.nl", onderwerp="Bevestiging: leerlinglijst ontvangen (LL-TEST)", tekst="x",
+                       pogingen=3, laatste_fout="ConnectionRefusedError: [Errno 111] Connection refused")
+    login("helpdesk")
+    start = client.get("/").get_data(as_text=True)
+    assert "1 e-mail(s) zijn nog niet verstuurd" in start
+    page = client.get("/e-mail").get_data(as_text=True)
+    assert "school@voorbeeld.nl" in page and "Connection refused" in page
+    response = client.post("/e-mail/opnieuw", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 303
+    with app.app_context():
+        assert outbox.send_pending() == (1, 0)
+    assert "Alle e-mail is verstuurd." in client.get("/e-mail").get_data(as_text=True)
+
+
+def test_beheerder_cannot_see_the_mail_queue(login, client):
+    login("vo")
+    assert client.get("/e-mail").status_code == 404
