@@ -203,6 +203,9 @@ def controleer(kanaal, keuzes, form, data, naam):
                         wie="" if gebruiker else f"{aanlevering.naam} ({aanlevering.email}, openbare site)",
                         details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen")
         bevestigingsmail(aanlevering)
+        # The earlier attempts of this session hold the same personal data: gone once it is sent.
+        Controle.delete().where(Controle.token.in_(session.get("controles", []))).execute()
+    session["controles"] = []
     session["ingediend"] = (session.get("ingediend", []) + [aanlevering.kenmerk])[-10:]
     return "aanlevering", aanlevering
 

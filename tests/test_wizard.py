@@ -163,6 +163,21 @@ def test_a_file_with_errors_lists_every_error_with_its_cell(login, client):
     assert 'type="hidden" name="email" value="beheerder@voorbeeld.nl"' in html
 
 
+def test_a_corrected_upload_succeeds_and_removes_the_earlier_attempt(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    location = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst_met_fouten(), token).headers["Location"]
+    assert Controle.select().count() == 1
+    html = client.get(location).get_data(as_text=True)
+    velden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', html))
+    response = client.post("/uploaden/opsturen" + VO_OVER, content_type="multipart/form-data", data={
+        **velden, "bestand": (io.BytesIO(goede_lijst(4)), "verbeterd.xlsx")})
+    assert "/uploaden/klaar/" in response.headers["Location"]
+    assert Aanlevering.get().bestandsnaam == "verbeterd.xlsx" and Aanlevering.get().naam == "Test Beheerder"
+    assert Controle.select().count() == 0
+    assert client.get(location).status_code == 404
+
+
 def test_the_marked_up_workbook_can_be_downloaded(login, client):
     login("vo")
     token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
