@@ -43,6 +43,19 @@ def test_empty_optional_values_and_onderwijsnummer(app):
         (None, "101222331", "", "", "")
 
 
+def test_awkward_text_survives_the_fast_paths(app):
+    """Backslashes, tabs, newlines, quotes and percent signs pass COPY (PostgreSQL) and executemany intact."""
+    a = maak_aanlevering(aantal=2)
+    rijen = json.loads(a.leerlingen_json)
+    lastig = "mevr. O'Brien\\x\t100%\nN"
+    rijen[0]["mentor"] = lastig
+    verwerken.verwerk(maak_aanlevering(rijen=rijen))
+    assert Leerling.get(Leerling.leerlingnummer == rijen[0]["leerlingnummer"]).mentor == lastig
+    rijen[1]["mentor"] = lastig + "\\N"
+    assert verwerken.verwerk(maak_aanlevering(rijen=rijen)).bijgewerkt == 1
+    assert Leerling.get(Leerling.leerlingnummer == rijen[1]["leerlingnummer"]).mentor == lastig + "\\N"
+
+
 def test_only_changed_rows_are_updated(app):
     a = maak_aanlevering(aantal=5)
     verwerken.verwerk(a)
