@@ -7,6 +7,7 @@ from portal import models as m
 
 
 def _migrator(database):
+    database = getattr(database, "obj", None) or database  # FlaskDB may hand over a Proxy
     if "postgres" in type(database).__name__.lower():
         return PostgresqlMigrator(database)
     return SqliteMigrator(database)
