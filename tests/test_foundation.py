@@ -249,9 +249,11 @@ def test_create_user_command(app):
     assert [i.brin for i in gebruiker.instanties] == ["99AA"]
 
 
-def test_migration_upgrades_an_older_database_keeping_its_data(tmp_path):
-    """A database as version 1 made it (no aanleveringen, no laatst_ingelogd) is upgraded in place."""
-    oud = SqliteDatabase(str(tmp_path / "oud.db"))
+def test_migration_upgrades_an_older_database_keeping_its_data(database_url, tmp_path):
+    """A database as version 1 made it (no aanleveringen, no laatst_ingelogd) is upgraded in place,
+    on SQLite and on PostgreSQL."""
+    from playhouse.db_url import connect
+    oud = connect(database_url)
 
     class V1Instantie(Model):
         naam = CharField(); brin = CharField(); vestigingsnummer = CharField(default="")
@@ -275,7 +277,7 @@ def test_migration_upgrades_an_older_database_keeping_its_data(tmp_path):
     V1Koppeling.create(gebruiker=V1Gebruiker.create(email="oud@voorbeeld.nl", naam="Oud", wachtwoord_hash="x", rol="vo_beheerder"), instantie=school)
     oud.close()
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/oud.db", "INSTANCE_PATH": str(tmp_path / "i")})
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "i")})
     with app.app_context():
         assert migrations.huidige_versie(db.database) == 1
         assert migrations.upgrade(db.database) == (1, migrations.LAATSTE)
