@@ -17,6 +17,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import filterfalse
 from typing import Callable
 
 import phonenumbers
@@ -121,6 +122,40 @@ def _datum_voor_melding(v) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Column fast paths
+#
+# A parser may carry `lezen.snel(waarden) -> (rest, schoon_van)`: given the distinct text values of a
+# column, it returns the values that still need `lezen` (rest) and, when the clean value of the
+# others is not the value itself, a dict raw → clean. Every value it does not return in `rest` must
+# get exactly what `lezen` would give it, with no finding (tests/test_formats.py holds them equal).
+# It runs at C speed (regex over the whole list), which is what makes a 50,000-row check fast:
+# the unique columns (leerlingnummer, BSN, phone, e-mail) would otherwise cost one Python call
+# per row.
+# ---------------------------------------------------------------------------------------------
+def snel_patroon(patroon: re.Pattern) -> Callable:
+    """Values that fully match `patroon` are clean as they are."""
+    volledig = patroon.fullmatch
+
+    def snel(waarden):
+        return list(filterfalse(volledig, waarden)), None
+    return snel
+
+
+def _met_snel(lezen: Callable, snel: Callable) -> Callable:
+    lezen.snel = snel
+    return lezen
+
+
+def _tekst_patroon(max_len: int) -> re.Pattern:
+    # ASCII printable, no surrounding or double spaces: schoon_tekst leaves it as it is.
+    return re.compile(r'(?=.{1,%d}\Z)[!-~]+(?: [!-~]+)*' % max_len)
+
+
+def _naam_patroon(max_len: int) -> re.Pattern:
+    return re.compile(r"(?=.{1,%d}\Z)[A-Za-z'.\-]+(?: [A-Za-z'.\-]+)*" % max_len)
+
+
+# ---------------------------------------------------------------------------------------------
 # Parsers, one per kind of column
 # ---------------------------------------------------------------------------------------------
 def tekst_lezer(max_len: int) -> Callable:
@@ -131,7 +166,7 @@ def tekst_lezer(max_len: int) -> Callable:
         if s is not None and len(s) > max_len:
             return s, (('too_long', {'max': max_len}),)
         return s, GEEN
-    return lezen
+    return _met_snel(lezen, snel_patroon(_tekst_patroon(max_len)))
 
 
 _NIET_IN_NAAM = re.compile(r"[^\w \-'’.]|[\d_]")
@@ -153,7 +188,7 @@ def naam_lezer(max_len: int = 200) -> Callable:
         if len(s) > max_len:
             meldingen.append(('too_long', {'max': max_len}))
         return (None if fout else s), tuple(meldingen)
-    return lezen
+    return _met_snel(lezen, snel_patroon(_naam_patroon(max_len)))
 
 
 _LEERLINGNUMMER_FOUT = re.compile(r'[^A-Za-z0-9-]')
@@ -174,6 +209,9 @@ def lees_leerlingnummer(v):
     if len(s) > 20:
         meldingen.append(('too_long', {'max': 20}))
     return (None if meldingen else s), tuple(meldingen)
+
+
+lees_leerlingnummer.snel = snel_patroon(_LEERLINGNUMMER_GOED)
 
 
 _BSN_SCHEIDING = re.compile(r'[ .\-]')
@@ -228,6 +266,29 @@ def lees_bsn(v):
     return _fout('bsn_length', aantal=len(cijfers))
 
 
+_BSN_VORM = re.compile(r'(?!0{9})[0-9]{9}')
+# The 11-proef for a whole column at once: per digit position a translation table gives
+# weight × digit mod 11 (the last weight is -1 ≡ 10), and the nine positions are summed by zip/sum.
+_ELF_GEWICHTEN = [bytes.maketrans(b'0123456789', bytes(w * d % 11 for d in range(10)))
+                  for w in (9, 8, 7, 6, 5, 4, 3, 2, 10)]
+_MOD11 = bytes(n % 11 for n in range(100))
+_NIET_NUL = re.compile(rb'[^\x00]')
+
+
+def _snel_bsn(waarden):
+    rest = list(filterfalse(_BSN_VORM.fullmatch, waarden))
+    goed = list(filter(_BSN_VORM.fullmatch, waarden))
+    if goed:
+        cijfers = ''.join(goed).encode('ascii')
+        per_positie = [cijfers[k::9].translate(t) for k, t in enumerate(_ELF_GEWICHTEN)]
+        resten = bytes(map(_MOD11.__getitem__, map(sum, zip(*per_positie))))
+        rest.extend(goed[m.start()] for m in _NIET_NUL.finditer(resten))
+    return rest, None
+
+
+lees_bsn.snel = _snel_bsn
+
+
 def lees_onderwijsnummer(v):
     if isinstance(v, float) and v.is_integer():
         v = int(v)
@@ -278,6 +339,9 @@ def lees_voorletters(v):
     if len(schoon) > 20:
         return schoon, (('too_long', {'max': 20}),)
     return schoon, GEEN
+
+
+lees_voorletters.snel = snel_patroon(re.compile(r'(?=.{1,20}\Z)(?:(?:IJ|[A-Z]|[A-Z][a-z]{1,2})\.)+'))
 
 
 TUSSENVOEGSELS = frozenset("""
@@ -385,6 +449,9 @@ def lees_postcode(v):
     return f'{p.group(1)} {p.group(2).upper()}', GEEN
 
 
+lees_postcode.snel = snel_patroon(_POSTCODE_GOED)
+
+
 _TELEFOON_WEG = re.compile(r'[ \-().]')
 _MOBIEL = re.compile(r'^(?:0|\+31|0031)(6[1-58][0-9]{7})\Z')   # phonenumbers' NL mobile pattern
 _MEER_NUMMERS = re.compile(r'[,;/]|\s(?:of|en|en/of)\s|\s{2,}', re.I)
@@ -415,6 +482,25 @@ def lees_telefoon(v):
     if not phonenumbers.is_valid_number(nummer):
         return _fout('phone_invalid')
     return phonenumbers.format_number(nummer, phonenumbers.PhoneNumberFormat.E164), GEEN
+
+
+_MOBIEL_SNEL = re.compile(r'06[- ]?[1-58][0-9]{7}')
+
+
+def _snel_telefoon(waarden):
+    """06-12345678, 06 12345678, 0612345678 → +31612345678, for the whole column with str methods."""
+    goed = list(filter(_MOBIEL_SNEL.fullmatch, waarden))
+    if not goed:
+        return list(waarden), None
+    rest = list(filterfalse(_MOBIEL_SNEL.fullmatch, waarden))
+    # Every line is one whole match: drop the separator, then '06' at a line start → '+316'.
+    tekst = '\n' + '\n'.join(goed).replace('-', '').replace(' ', '')
+    schoon = tekst.replace('\n06', '\n+316').split('\n')
+    del schoon[0]
+    return rest, dict(zip(goed, schoon))
+
+
+lees_telefoon.snel = _snel_telefoon
 
 
 def telefoon_tonen(e164: str) -> str:
@@ -458,6 +544,14 @@ def lees_email(v):
         return validate_email(s, check_deliverability=False).normalized, GEEN
     except EmailNotValidError:
         return _fout('email_invalid')
+
+
+# Addresses lees_email returns unchanged: _EMAIL_SNEL with a lower-case domain, a local part of at
+# most 64 and a total of at most 254 characters, not a special-use top-level domain.
+lees_email.snel = snel_patroon(re.compile(
+    r'(?=[^@]{1,64}@)(?=.{1,254}\Z)[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*'
+    r'@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+'
+    r'(?!(?:arpa|invalid|local|localhost|onion|test)\Z)[a-z]{2,24}'))
 
 
 _DATUM_DMJ = re.compile(r'^([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]+)$')
@@ -523,6 +617,9 @@ def lees_crebo(v):
     if not _CREBO.match(s):
         return _fout('crebo_format')
     return s, GEEN
+
+
+lees_crebo.snel = snel_patroon(re.compile(r'[0-9]{5}'))
 
 
 _NIVEAU_TEKST = re.compile(r'^(?:niveau|n)?\s*([1-4])$', re.I)

@@ -86,14 +86,43 @@ class Bestandsfout(Exception):
         return f"Bestandsfout({self.code!r}, **{self.params!r})"
 
 
-@dataclass
 class Sheet:
-    soort: str                         # 'xlsx' or 'csv'
-    naam: str | None
-    rijen: list[list]                  # rijen[i] is spreadsheet row i+1; column j is letter j (A=0)
-    merged: list[str] = field(default_factory=list)
-    hidden_rows: set[int] = field(default_factory=set)
-    marker: tuple[str, int] | None = None
+    """One sheet of cell values, as rows (`rijen`) and as columns (`kolommen`).
+
+    rijen[i] is spreadsheet row i+1, and column j is letter j (A=0); kolommen[j][i] is the same
+    cell. The reader makes whichever is cheaper and the other is built on first use (the
+    validator works on columns only). Both are padded with None to one width / one height.
+    """
+
+    def __init__(self, soort: str, naam: str | None, rijen: list[list] | None = None,
+                 merged: list[str] | None = None, hidden_rows: set[int] | None = None,
+                 marker: tuple[str, int] | None = None, *, kolommen: list | None = None):
+        self.soort = soort                  # 'xlsx' or 'csv'
+        self.naam = naam
+        self._rijen = rijen
+        self._kolommen = kolommen
+        self.merged = merged if merged is not None else []
+        self.hidden_rows = hidden_rows if hidden_rows is not None else set()
+        self.marker = marker
+
+    @property
+    def rijen(self) -> list[list]:
+        if self._rijen is None:
+            self._rijen = list(map(list, zip(*self._kolommen))) if self._kolommen else []
+        return self._rijen
+
+    @property
+    def kolommen(self) -> list[tuple]:
+        if self._kolommen is None:
+            rijen = self._rijen or []
+            breedte = max(map(len, rijen), default=0)
+            if rijen and min(map(len, rijen)) < breedte:
+                rijen = [r + [None] * (breedte - len(r)) if len(r) < breedte else r for r in rijen]
+            self._kolommen = list(zip(*rijen))
+        return self._kolommen
+
+    def __repr__(self):
+        return f"Sheet(soort={self.soort!r}, naam={self.naam!r}, rijen={len(self.rijen)})"
 
 
 def kolomletter(index: int) -> str:
@@ -233,27 +262,25 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
         raise Bestandsfout("file_type_unsupported")
     sep = _detect_separator(tekst)
     reader = csv.reader(io.StringIO(tekst, newline=""), delimiter=sep, quotechar='"', doublequote=True, strict=False)
-    rijen: list[list] = []
-    max_lines = limieten.max_rows + 1
-    breedte = 0
-    for ruwe in reader:
-        if len(ruwe) > limieten.max_cols:
-            if any(v.strip() for v in ruwe[limieten.max_cols:]):
-                raise Bestandsfout("file_corrupt")
-            ruwe = ruwe[:limieten.max_cols]
-        rij = [v if v != "" else None for v in ruwe]
-        rijen.append(rij)
-        if len(rij) > breedte:
-            breedte = len(rij)
-        if len(rijen) > max_lines + 10_000 and len(rijen) % 10_000 == 0:
-            # Keep counting (cheaply) so the message can say how many rows there are.
-            pass
+    rijen = list(reader)
+    if rijen and max(map(len, rijen)) > limieten.max_cols:
+        for i, ruwe in enumerate(rijen):
+            if len(ruwe) > limieten.max_cols:
+                if any(v.strip() for v in ruwe[limieten.max_cols:]):
+                    raise Bestandsfout("file_corrupt")
+                rijen[i] = ruwe[:limieten.max_cols]
     _trim_trailing(rijen)
     if not _has_content(rijen):
         raise Bestandsfout("file_empty")
     _check_rows(rijen, limieten)
     _pad(rijen)
-    return Sheet(soort="csv", naam=None, rijen=rijen)
+    # Columns, not rows: the validator works per column, and an empty cell ('' from the csv
+    # module) becomes None with one C-level map per column instead of a Python loop per row.
+    kolommen = [tuple(map(_LEEG_NAAR_NONE, k, k)) if "" in k else k for k in zip(*rijen)]
+    return Sheet(soort="csv", naam=None, kolommen=kolommen)
+
+
+_LEEG_NAAR_NONE = {"": None}.get
 
 
 def _detect_separator(tekst: str) -> str:
@@ -496,7 +523,7 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     date1904 = bool(re.search(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"', workbook_xml))
     naam, sheet_xml = _choose_sheet(bladen)
     prefix = _prefix(sheet_xml)
-    hoogte, breedte = _check_dimensions(sheet_xml, prefix, limieten)
+    _check_dimensions(sheet_xml, prefix, limieten)
 
     try:
         wb_cal = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -507,20 +534,29 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
             raise
         raise Bestandsfout("file_corrupt") from None
 
-    rijen = _normalise(waarden, hoogte, breedte)
-    _overlay_errors(rijen, sheet_xml, prefix)
-    _overlay_formulas(rijen, sheet_xml, prefix)
+    del date1904  # calamine applies the 1904 date system itself (checked in the tests)
+    if _overlay_nodig(sheet_xml, prefix):
+        rijen = _normalise(waarden)
+        _overlay_errors(rijen, sheet_xml, prefix)
+        _overlay_formulas(rijen, sheet_xml, prefix)
+        kolommen = None
+    else:
+        rijen = waarden
     _trim_trailing(rijen)
     if not _has_content(rijen):
         raise Bestandsfout("file_empty")
     _check_rows(rijen, limieten)
     _pad(rijen)
-    del date1904  # calamine applies the 1904 date system itself (checked in the tests)
+    if rijen is waarden:
+        # The usual case: calamine's grid is turned into clean columns one column at a time.
+        kolommen = [_normaliseer_kolom(k) for k in zip(*waarden)]
+        rijen = None
 
     return Sheet(
         soort="xlsx",
         naam=naam,
         rijen=rijen,
+        kolommen=kolommen,
         merged=_merged(sheet_xml, prefix),
         hidden_rows=_hidden_rows(sheet_xml, prefix),
         marker=_marker(workbook_xml),
@@ -613,7 +649,7 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> tuple[int, in
     return max_row, max_col + 1
 
 
-def _normalise(waarden: list[list], hoogte: int, breedte: int) -> list[list]:
+def _normalise(waarden: list[list]) -> list[list]:
     """calamine's values → None for empty, whole floats → int."""
     _float = float
     rijen = [
@@ -621,6 +657,23 @@ def _normalise(waarden: list[list], hoogte: int, breedte: int) -> list[list]:
         for rij in waarden
     ]
     return rijen
+
+
+def _normaliseer_kolom(kolom: tuple) -> tuple:
+    """One column of calamine's values → None for empty, whole floats → int; untouched if clean."""
+    soorten = set(map(type, kolom))
+    if float in soorten:
+        _float = float
+        return tuple([(v if v != "" else None) if v.__class__ is not _float
+                      else (int(v) if v.is_integer() else v) for v in kolom])
+    if str in soorten and "" in kolom:
+        return tuple(map(_LEEG_NAAR_NONE, kolom, kolom))
+    return kolom
+
+
+def _overlay_nodig(xml: bytes, p: bytes) -> bool:
+    """Does the sheet hold error values or formulas (which calamine does not report)?"""
+    return b't="e"' in xml or re.search(rb"<" + re.escape(p) + rb"f[\s>/]", xml) is not None
 
 
 _REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
