@@ -16,8 +16,6 @@ from flask import current_app, render_template
 from flask_mail import Message
 
 from portal.extensions import db, mail
-from peewee import fn
-
 from portal.models import MailBericht, nu
 
 log = logging.getLogger(__name__)
@@ -106,8 +104,10 @@ def onverzonden():
 
 def nu_opnieuw():
     """Try the unsent mail again now instead of after its back-off (also after the last attempt)."""
-    return (MailBericht.update(volgende_poging=nu(), pogingen=fn.MIN(MailBericht.pogingen, MAX_POGINGEN - 1))
-            .where(MailBericht.verzonden.is_null()).execute())
+    onverzonden = MailBericht.verzonden.is_null()
+    with db.database.atomic():
+        MailBericht.update(pogingen=MAX_POGINGEN - 1).where(onverzonden & (MailBericht.pogingen >= MAX_POGINGEN)).execute()
+        return MailBericht.update(volgende_poging=nu()).where(onverzonden).execute()
 
 
 def start_worker(app, interval=5.0):
