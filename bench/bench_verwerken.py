@@ -40,7 +40,7 @@ def schone_rijen(aantal):
 
 
 def aanlevering(instantie, rijen):
-    return Aanlevering.create(
+    return Aanlevering.maak(
         instantie=instantie, schoolsoort="VO", soort="overstapper", schooljaar="2025-2026", naam="Bench",
         email="bench@voorbeeld.nl", kanaal="portal", bestandsnaam="bench.xlsx", bestand=b"x", sha256="0" * 64,
         aantal_leerlingen=len(rijen), leerlingen_json=json.dumps(rijen))
@@ -96,9 +96,9 @@ def meet(url, aantal, label):
     print(f"{label:<11} {aantal:>7} rijen  nieuw: {aantal / nieuw_s:>9,.0f} rijen/s ({nieuw_s:.2f} s)   "
           f"gewijzigd: {aantal / bij_s:>9,.0f} rijen/s ({bij_s:.2f} s)   "
           f"ongewijzigd: {aantal / gelijk_s:>9,.0f} rijen/s ({gelijk_s:.2f} s)")
-    # Where the time of the first load goes: reading and writing the rows (_laden) versus the rest,
-    # mostly the status claim and the commit, which rewrite the Aanlevering record with its
-    # leerlingen_json (and in real use its original file) in the same row.
+    # Where the time of the first load goes: reading and writing the rows (_laden) versus the rest:
+    # the status claim, the audit entry and the commit. The file and the rows live in
+    # AanleveringInhoud, so the claim rewrites only the small Aanlevering row.
     print(f"{'':<11} nieuw, alleen de rijen (JSON lezen, omzetten, INSERT): {aantal / fasen[0]:>9,.0f} rijen/s "
           f"({fasen[0]:.2f} s); claim, logboek en commit: {nieuw_s - fasen[0]:.2f} s")
     return aantal / nieuw_s

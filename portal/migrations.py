@@ -20,7 +20,14 @@ def _add_column(database, model, field_name):
 
 
 def _v2_aanleveringen(database):
+    # As version 2 made it: the file and the rows still in the aanlevering row (moved in step 5).
+    from peewee import BlobField, TextField
     database.create_tables([m.Aanlevering, m.Leerling, m.MailBericht, m.Gebeurtenis], safe=True)
+    kolommen = {c.name for c in database.get_columns("aanlevering")}
+    if "bestand" not in kolommen:
+        migrator = _migrator(database)
+        migrate(migrator.add_column("aanlevering", "bestand", BlobField(null=True)),
+                migrator.add_column("aanlevering", "leerlingen_json", TextField(default="[]")))
 
 
 def _v3_laatst_ingelogd(database):
@@ -31,11 +38,24 @@ def _v4_controles(database):
     database.create_tables([m.Controle], safe=True)
 
 
+def _v5_inhoud_apart(database):
+    """Move the file and the rows out of the aanlevering row, keeping them."""
+    database.create_tables([m.AanleveringInhoud], safe=True)
+    kolommen = {c.name for c in database.get_columns("aanlevering")}
+    if "bestand" in kolommen:
+        database.execute_sql(
+            "INSERT INTO aanleveringinhoud (aanlevering_id, bestand, leerlingen_json) "
+            "SELECT id, bestand, leerlingen_json FROM aanlevering")
+        migrator = _migrator(database)
+        migrate(migrator.drop_column("aanlevering", "bestand"), migrator.drop_column("aanlevering", "leerlingen_json"))
+
+
 # Version 1 is the foundation: instanties, accounts and their links.
 STAPPEN = [
     (2, _v2_aanleveringen),
     (3, _v3_laatst_ingelogd),
     (4, _v4_controles),
+    (5, _v5_inhoud_apart),
 ]
 LAATSTE = STAPPEN[-1][0]
 

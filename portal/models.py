@@ -147,11 +147,9 @@ class Aanlevering(db.Model):
     kanaal = CharField(max_length=10)  # portal | publiek
     gebruiker = ForeignKeyField(Gebruiker, null=True, backref="aanleveringen", on_delete="SET NULL")
     bestandsnaam = CharField(max_length=255)
-    bestand = BlobField(null=True)  # removed after the retention period; the record stays
     sha256 = CharField(max_length=64, index=True)
     aantal_leerlingen = IntegerField(default=0)
     aantal_waarschuwingen = IntegerField(default=0)
-    leerlingen_json = TextField(default="[]")  # the clean rows, as the validator gave them
     waarschuwingen_json = TextField(default="[]")
     status = CharField(max_length=12, default="ingediend", index=True)
     reden = TextField(default="")  # why the helpdesk sent it back
@@ -163,6 +161,38 @@ class Aanlevering(db.Model):
     @property
     def status_naam(self):
         return STATUSSEN.get(self.status, self.status)
+
+    @classmethod
+    def maak(cls, bestand, leerlingen_json, **velden):
+        """A new Aanlevering with its file and rows (stored beside it, see AanleveringInhoud)."""
+        with db.database.atomic():
+            aanlevering = cls.create(**velden)
+            AanleveringInhoud.create(aanlevering=aanlevering, bestand=bestand, leerlingen_json=leerlingen_json)
+        return aanlevering
+
+    @property
+    def inhoud(self):
+        if "_inhoud_cache" not in self.__dict__:
+            self.__dict__["_inhoud_cache"] = AanleveringInhoud.get_or_none(AanleveringInhoud.aanlevering == self.id)
+        return self.__dict__["_inhoud_cache"]
+
+    @property
+    def bestand(self):
+        """The original file's bytes, or None once the retention period has removed it."""
+        return bytes(self.inhoud.bestand) if self.inhoud and self.inhoud.bestand is not None else None
+
+    @property
+    def leerlingen_json(self):
+        """The clean rows as the validator gave them (JSON)."""
+        return self.inhoud.leerlingen_json if self.inhoud else "[]"
+
+
+class AanleveringInhoud(db.Model):
+    """The bulky personal part of an Aanlevering, in a table of its own: changing a list's status
+    (claim, load, reject) rewrites only the small row, not megabytes of file and rows."""
+    aanlevering = ForeignKeyField(Aanlevering, primary_key=True, backref="inhouden", on_delete="CASCADE")
+    bestand = BlobField(null=True)  # removed after the retention period; the record stays
+    leerlingen_json = TextField(default="[]")
 
 
 class Leerling(db.Model):
@@ -302,4 +332,4 @@ class SchemaVersie(db.Model):
     versie = IntegerField()
 
 
-MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, Leerling, MailBericht, Controle, Gebeurtenis, SchemaVersie]
+MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, AanleveringInhoud, Leerling, MailBericht, Controle, Gebeurtenis, SchemaVersie]

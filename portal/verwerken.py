@@ -17,7 +17,7 @@ from peewee import PostgresqlDatabase
 
 from portal import vergelijking
 from portal.extensions import db
-from portal.models import Aanlevering, Gebeurtenis, Leerling, nu
+from portal.models import Aanlevering, AanleveringInhoud, Gebeurtenis, Leerling, nu
 
 # Rows per executemany call; a fault between two batches must still leave nothing behind.
 BATCH = 5000
@@ -218,14 +218,15 @@ def opschonen(dagen, moment=None):
     from datetime import timedelta
     from peewee import fn
     grens = (moment or nu()) - timedelta(days=dagen)
-    query = (Aanlevering.select(Aanlevering.id, Aanlevering.kenmerk)
+    query = (Aanlevering.select(Aanlevering.id, Aanlevering.kenmerk).join(AanleveringInhoud)
              .where(Aanlevering.status.in_(EINDSTATUSSEN)
-                    & Aanlevering.bestand.is_null(False)
+                    & AanleveringInhoud.bestand.is_null(False)
                     & (fn.COALESCE(Aanlevering.behandeld, Aanlevering.aangemaakt) < grens)))
     ids = [a.id for a in query]
     with db.database.atomic():
         for stuk in vergelijking._in_stukken(ids):
-            Aanlevering.update(bestand=None, leerlingen_json="[]").where(Aanlevering.id.in_(stuk)).execute()
+            (AanleveringInhoud.update(bestand=None, leerlingen_json="[]")
+             .where(AanleveringInhoud.aanlevering.in_(stuk)).execute())
             Gebeurtenis.insert_many(
                 [{"aanlevering": i, "wie": "bewaartermijn", "actie": "bestand_verwijderd",
                   "details": f"Origineel bestand verwijderd na {dagen} dagen", "tijd": nu()} for i in stuk]

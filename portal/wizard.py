@@ -192,7 +192,7 @@ def controleer(kanaal, keuzes, form, data, naam):
     systeem = systeem_bevindingen(resultaat, instantie, keuzes, sha256, kanaal)
     waarschuwingen = resultaat.waarschuwingen + systeem
     with db.database.atomic():
-        aanlevering = Aanlevering.create(
+        aanlevering = Aanlevering.maak(
             instantie=instantie, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort, schooljaar=schooljaar(),
             naam=form.naam.data.strip(), email=form.email.data, toelichting=(form.toelichting.data or "").strip(),
             kanaal=kanaal, gebruiker=gebruiker, bestandsnaam=naam, bestand=data, sha256=sha256,

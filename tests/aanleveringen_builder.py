@@ -40,7 +40,7 @@ def maak_aanlevering(code="99AA00", soort="overstapper", aantal=5, seed=1, rijen
         rijen, bestand = schone_rijen(fmt, aantal, seed=seed)
     bestand = bestand or b"PK\x03\x04 test"
     account = Gebruiker.met_email(gebruiker) if gebruiker and kanaal == "portal" else None
-    return Aanlevering.create(
+    return Aanlevering.maak(
         instantie=school, schoolsoort=school.schoolsoort, soort=soort, schooljaar=schooljaar,
         naam=velden.pop("naam", "Petra Indiener"), email=velden.pop("email", "petra@school.example"),
         toelichting=velden.pop("toelichting", ""), kanaal=kanaal, gebruiker=account,
