@@ -163,7 +163,7 @@ class Aanlevering(db.Model):
         return STATUSSEN.get(self.status, self.status)
 
     @classmethod
-    def maak(cls, bestand, leerlingen_json, **velden):
+    def maak(cls, bestand=None, leerlingen_json="[]", **velden):
         """A new Aanlevering with its file and rows (stored beside it, see AanleveringInhoud)."""
         with db.database.atomic():
             aanlevering = cls.create(**velden)

@@ -91,7 +91,7 @@ def gegevens(app):
     rij = {k.veld: None for k in fmt.kolommen}
     rij.update(leerlingnummer="AXE-2", bsn="111222333", voorletters="B.", voornaam="Bram", achternaam="Bereik",
                geslacht="M", geboortedatum="2009-01-02", klas="5V", leerjaar=6, onderwijsniveau="VWO", rij=2)
-    aanlevering = Aanlevering.create(
+    aanlevering = Aanlevering.maak(
         instantie=instantie, schoolsoort="VO", soort="overstapper", schooljaar="2026-2027", naam="Vera",
         email="vo@demo.nl", kanaal="portal", bestandsnaam="lijst.xlsx", sha256="0" * 64, aantal_leerlingen=1,
         leerlingen_json=json.dumps([rij]),
