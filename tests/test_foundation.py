@@ -307,3 +307,27 @@ def test_unsent_mail_is_visible_to_the_helpdesk_only(app, login, client):
 def test_beheerder_cannot_see_the_mail_queue(login, client):
     login("vo")
     assert client.get("/e-mail").status_code == 404
+
+
+def test_step_5_moves_files_and_rows_out_of_the_aanlevering_row(app):
+    """A version-4 database kept the file and the rows in the aanlevering row; step 5 moves them."""
+    from peewee import BlobField, TextField
+    from playhouse.migrate import migrate as uitvoeren
+    from portal.models import AanleveringInhoud, SchemaVersie
+    database = db.database
+    database.drop_tables([AanleveringInhoud])
+    migrator = migrations._migrator(database)
+    uitvoeren(migrator.add_column("aanlevering", "bestand", BlobField(null=True)),
+              migrator.add_column("aanlevering", "leerlingen_json", TextField(default="[]")))
+    SchemaVersie.update(versie=4).execute()
+    instantie = Instantie.get(Instantie.brin == "99AA")
+    database.execute_sql(
+        "INSERT INTO aanlevering (kenmerk, instantie_id, schoolsoort, soort, schooljaar, naam, email, toelichting, kanaal,"
+        " bestandsnaam, sha256, aantal_leerlingen, aantal_waarschuwingen, waarschuwingen_json, status, reden, status_token,"
+        " aangemaakt, bestand, leerlingen_json) VALUES ('LL-OUD', %s, 'VO', 'overstapper', '2025-2026', 'Oud', 'o@voorbeeld.nl',"
+        " '', 'portal', 'oud.xlsx', 'x', 1, 0, '[]', 'ingediend', '', 'tok', '2025-09-01', %s, '[{\"rij\": 2}]')"
+        .replace("%s", database.param), (instantie.id, b"PK-oud"))
+    assert migrations.upgrade(database) == (4, migrations.LAATSTE)
+    oud = Aanlevering.get(Aanlevering.kenmerk == "LL-OUD")
+    assert oud.bestand == b"PK-oud" and oud.leerlingen_json == '[{"rij": 2}]'
+    assert "bestand" not in {c.name for c in database.get_columns("aanlevering")}
