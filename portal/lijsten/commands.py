@@ -37,7 +37,9 @@ def check(bestand: str, schoolsoort: str, soort: str, als_json: bool):
         with open(bestand, 'rb') as f:
             data = f.read()
     except OSError as e:
-        reden = e.strerror or 'onleesbaar'
+        import errno
+        reden = {errno.ENOENT: 'het bestaat niet', errno.EACCES: 'geen leesrechten',
+                 errno.EISDIR: 'het is een map'}.get(e.errno, 'onleesbaar')
         if als_json:
             click.echo(json.dumps({'ok': False, 'format': fmt.naam, 'rows': 0, 'errors': [{
                 'code': 'file_missing', 'row': None, 'column': None, 'value': bestand,
