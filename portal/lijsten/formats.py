@@ -17,7 +17,8 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from itertools import filterfalse
+from itertools import compress, filterfalse, repeat
+from operator import is_
 from typing import Callable
 
 import phonenumbers
@@ -124,21 +125,30 @@ def _datum_voor_melding(v) -> str:
 # ---------------------------------------------------------------------------------------------
 # Column fast paths
 #
-# A parser may carry `lezen.snel(waarden) -> (rest, schoon_van)`: given the distinct text values of a
-# column, it returns the values that still need `lezen` (rest) and, when the clean value of the
-# others is not the value itself, a dict raw → clean. Every value it does not return in `rest` must
-# get exactly what `lezen` would give it, with no finding (tests/test_formats.py holds them equal).
-# It runs at C speed (regex over the whole list), which is what makes a 50,000-row check fast:
-# the unique columns (leerlingnummer, BSN, phone, e-mail) would otherwise cost one Python call
-# per row.
+# A parser may carry `lezen.snel(waarden) -> (rest, schoon)`: given a column of texts, it returns
+# the values that still need `lezen` (rest, in any order, repeats allowed) and the clean column:
+# None when every other value is its own clean value, else a new list aligned with `waarden`
+# (its entries at the positions of `rest` values are ignored). Every value not in `rest` must get
+# exactly what `lezen` would give it, with no finding (tests/test_formats.py holds them equal).
+# It runs at C speed (regex and str methods over the whole column), which is what makes a
+# 50,000-row check fast: the unique columns (leerlingnummer, BSN, phone, e-mail, postcode)
+# would otherwise cost one Python call per row. `snel.uniek` marks a column whose values are mostly
+# distinct: the validator then runs the fast path over the whole column instead of its set.
 # ---------------------------------------------------------------------------------------------
-def snel_patroon(patroon: re.Pattern) -> Callable:
+def snel_patroon(patroon: re.Pattern, uniek: bool = False) -> Callable:
     """Values that fully match `patroon` are clean as they are."""
     volledig = patroon.fullmatch
 
     def snel(waarden):
         return list(filterfalse(volledig, waarden)), None
+    snel.uniek = uniek
     return snel
+
+
+def _splits(patroon: re.Pattern, waarden) -> tuple[list, list]:
+    """(the values that fully match, the others), with one regex call per value."""
+    treffers = list(map(patroon.fullmatch, waarden))
+    return list(compress(waarden, treffers)), list(compress(waarden, map(is_, treffers, repeat(None))))
 
 
 def _met_snel(lezen: Callable, snel: Callable) -> Callable:
@@ -211,7 +221,7 @@ def lees_leerlingnummer(v):
     return (None if meldingen else s), tuple(meldingen)
 
 
-lees_leerlingnummer.snel = snel_patroon(_LEERLINGNUMMER_GOED)
+lees_leerlingnummer.snel = snel_patroon(_LEERLINGNUMMER_GOED, uniek=True)
 
 
 _BSN_SCHEIDING = re.compile(r'[ .\-]')
@@ -276,8 +286,7 @@ _NIET_NUL = re.compile(rb'[^\x00]')
 
 
 def _snel_bsn(waarden):
-    rest = list(filterfalse(_BSN_VORM.fullmatch, waarden))
-    goed = list(filter(_BSN_VORM.fullmatch, waarden))
+    goed, rest = _splits(_BSN_VORM, waarden)
     if goed:
         cijfers = ''.join(goed).encode('ascii')
         per_positie = [cijfers[k::9].translate(t) for k, t in enumerate(_ELF_GEWICHTEN)]
@@ -287,6 +296,7 @@ def _snel_bsn(waarden):
 
 
 lees_bsn.snel = _snel_bsn
+_snel_bsn.uniek = True
 
 
 def lees_onderwijsnummer(v):
@@ -449,7 +459,7 @@ def lees_postcode(v):
     return f'{p.group(1)} {p.group(2).upper()}', GEEN
 
 
-lees_postcode.snel = snel_patroon(_POSTCODE_GOED)
+lees_postcode.snel = snel_patroon(_POSTCODE_GOED, uniek=True)
 
 
 _TELEFOON_WEG = re.compile(r'[ \-().]')
@@ -489,18 +499,21 @@ _MOBIEL_SNEL = re.compile(r'06[- ]?[1-58][0-9]{7}')
 
 def _snel_telefoon(waarden):
     """06-12345678, 06 12345678, 0612345678 → +31612345678, for the whole column with str methods."""
-    goed = list(filter(_MOBIEL_SNEL.fullmatch, waarden))
-    if not goed:
-        return list(waarden), None
     rest = list(filterfalse(_MOBIEL_SNEL.fullmatch, waarden))
-    # Every line is one whole match: drop the separator, then '06' at a line start → '+316'.
-    tekst = '\n' + '\n'.join(goed).replace('-', '').replace(' ', '')
+    if len(rest) == len(waarden):
+        return rest, None
+    # For every value that matched: drop the separator, then '06' at a line start → '+316'.
+    # (The other values come out mangled, but their entries are not used.)
+    tekst = '\n' + '\n'.join(waarden).replace('-', '').replace(' ', '')
     schoon = tekst.replace('\n06', '\n+316').split('\n')
     del schoon[0]
-    return rest, dict(zip(goed, schoon))
+    if len(schoon) != len(waarden):           # a value with a line break: no shortcut
+        return list(waarden), None
+    return rest, schoon
 
 
 lees_telefoon.snel = _snel_telefoon
+_snel_telefoon.uniek = True
 
 
 def telefoon_tonen(e164: str) -> str:
@@ -551,7 +564,7 @@ def lees_email(v):
 lees_email.snel = snel_patroon(re.compile(
     r'(?=[^@]{1,64}@)(?=.{1,254}\Z)[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*'
     r'@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+'
-    r'(?!(?:arpa|invalid|local|localhost|onion|test)\Z)[a-z]{2,24}'))
+    r'(?!(?:arpa|invalid|local|localhost|onion|test)\Z)[a-z]{2,24}'), uniek=True)
 
 
 _DATUM_DMJ = re.compile(r'^([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]+)$')

@@ -91,7 +91,11 @@ class Sheet:
 
     rijen[i] is spreadsheet row i+1, and column j is letter j (A=0); kolommen[j][i] is the same
     cell. The reader makes whichever is cheaper and the other is built on first use (the
-    validator works on columns only). Both are padded with None to one width / one height.
+    validator works on columns only). Both are padded to one width / one height.
+
+    In `rijen` an empty cell is None and a whole number an int. `kolommen` may hold the cells as
+    read, for speed: an empty cell may be '' and a whole number a float (5.0); the validator's
+    parsers treat those alike.
     """
 
     def __init__(self, soort: str, naam: str | None, rijen: list[list] | None = None,
@@ -108,7 +112,7 @@ class Sheet:
     @property
     def rijen(self) -> list[list]:
         if self._rijen is None:
-            self._rijen = list(map(list, zip(*self._kolommen))) if self._kolommen else []
+            self._rijen = _normalise(zip(*self._kolommen)) if self._kolommen else []
         return self._rijen
 
     @property
@@ -274,13 +278,9 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
         raise Bestandsfout("file_empty")
     _check_rows(rijen, limieten)
     _pad(rijen)
-    # Columns, not rows: the validator works per column, and an empty cell ('' from the csv
-    # module) becomes None with one C-level map per column instead of a Python loop per row.
-    kolommen = [tuple(map(_LEEG_NAAR_NONE, k, k)) if "" in k else k for k in zip(*rijen)]
-    return Sheet(soort="csv", naam=None, kolommen=kolommen)
-
-
-_LEEG_NAAR_NONE = {"": None}.get
+    # Columns, not rows: the validator works per column and takes '' for empty, so the cells
+    # need no clean-up pass here (Sheet.rijen makes it when someone asks for rows).
+    return Sheet(soort="csv", naam=None, kolommen=list(zip(*rijen)))
 
 
 def _detect_separator(tekst: str) -> str:
@@ -548,8 +548,9 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     _check_rows(rijen, limieten)
     _pad(rijen)
     if rijen is waarden:
-        # The usual case: calamine's grid is turned into clean columns one column at a time.
-        kolommen = [_normaliseer_kolom(k) for k in zip(*waarden)]
+        # The usual case: calamine's grid, transposed, is what the validator reads ('' for
+        # empty, 5.0 for 5 included); Sheet.rijen cleans it up when someone asks for rows.
+        kolommen = list(zip(*waarden))
         rijen = None
 
     return Sheet(
@@ -649,26 +650,14 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> tuple[int, in
     return max_row, max_col + 1
 
 
-def _normalise(waarden: list[list]) -> list[list]:
-    """calamine's values → None for empty, whole floats → int."""
+def _normalise(waarden) -> list[list]:
+    """calamine's (or the csv module's) rows → lists with None for empty, whole floats → int."""
     _float = float
     rijen = [
         [(v if v != "" else None) if v.__class__ is not _float else (int(v) if v.is_integer() else v) for v in rij]
         for rij in waarden
     ]
     return rijen
-
-
-def _normaliseer_kolom(kolom: tuple) -> tuple:
-    """One column of calamine's values → None for empty, whole floats → int; untouched if clean."""
-    soorten = set(map(type, kolom))
-    if float in soorten:
-        _float = float
-        return tuple([(v if v != "" else None) if v.__class__ is not _float
-                      else (int(v) if v.is_integer() else v) for v in kolom])
-    if str in soorten and "" in kolom:
-        return tuple(map(_LEEG_NAAR_NONE, kolom, kolom))
-    return kolom
 
 
 def _overlay_nodig(xml: bytes, p: bytes) -> bool:

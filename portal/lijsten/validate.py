@@ -14,6 +14,7 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, count, repeat
+from operator import is_, is_not, ne
 
 from .errors import Bevinding
 from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN, LEERJAREN,
@@ -239,7 +240,7 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
 
     index, sleutels, bevindingen = _titels_controleren(sheet, fmt)
     if bevindingen:
-        aantal = hoogte - 1 - len(_lege_rijen(kolommen, uniek))
+        aantal = hoogte - 1 - len(_lege_rijen(kolommen, uniek, range(len(kolommen))))
         return _resultaat(fmt, aantal, bevindingen, [])
 
     if sheet.marker and sheet.marker[0] == fmt.naam and sheet.marker[1] < fmt.versie:
@@ -247,12 +248,17 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
     for bereik in sheet.merged:
         bevindingen.append(_samengevoegd(bereik))
 
-    # Which rows hold data; what lies outside the titled columns.
+    # Which rows hold data; what lies outside the titled columns. Columns with few distinct
+    # values (required codes, dates) are looked at first: their sets are needed anyway.
     breedte = max((j + 1 for j, s in enumerate(sleutels) if s), default=0)
     titelrij_sleutels = sleutels[:breedte]
-    weg = _lege_rijen(kolommen, uniek)       # positions (row index) of empty rows
+    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: (not k.verplicht,
+                                                                          hasattr(k.lezen, 'snel')))]
+    volgorde = voorkeur + [j for j in range(len(kolommen)) if j not in voorkeur]
+    weg = _lege_rijen(kolommen, uniek, volgorde)       # positions (row index) of empty rows
     lege = len(weg)
-    for i in _herhaalde_titelrijen(kolommen, uniek, sleutels, titelrij_sleutels, breedte, weg):
+    for i in _herhaalde_titelrijen(kolommen, uniek, sleutels[voorkeur[0]], voorkeur[0],
+                                   titelrij_sleutels, breedte, weg):
         bevindingen.append(Bevinding('duplicate_header_row', rij=i + 1))
         weg.add(i)
     zonder_titel = [j for j in range(len(kolommen)) if j >= breedte or not sleutels[j]]
@@ -278,10 +284,10 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
         return _resultaat(fmt, 0, bevindingen, [])
 
     def kolom(j):
-        """→ (the data cells of column j, their distinct values or None when not known)."""
+        """→ (the data cells of column j, their distinct values if already known, else None)."""
         k = kolommen[j]
         if posities is None:
-            return k[1:], uniek(j)
+            return k[1:], sets.get(j)
         return list(map(k.__getitem__, posities)), None
 
     leerlingen, rijbevindingen = _check_rijen(fmt, index, kolom, rijnummers, vandaag, met_letters=True)
@@ -300,12 +306,13 @@ def _gevuld(kolom) -> list[int]:
     return [i for i, v in enumerate(kolom) if v not in leeg]
 
 
-def _lege_rijen(kolommen, uniek) -> set[int]:
+def _lege_rijen(kolommen, uniek, volgorde) -> set[int]:
     """Positions (after the title row) of the rows without any content."""
     kandidaten = None
     # Most columns of a real list are filled in every row: one such column proves there is no
     # empty row at all, after a look at its distinct values only.
-    for j, kolom in enumerate(kolommen):
+    for j in volgorde:
+        kolom = kolommen[j]
         u = uniek(j)
         if u is not None and not any(map(_leeg, u)):
             return set()
@@ -318,21 +325,15 @@ def _lege_rijen(kolommen, uniek) -> set[int]:
     return kandidaten or set()
 
 
-def _herhaalde_titelrijen(kolommen, uniek, sleutels, titelrij_sleutels, breedte, weg) -> list[int]:
-    """Positions of data rows equal to the title row."""
-    # The titled column with the fewest distinct values decides which rows can be candidates.
-    beste = None
-    for j, s in enumerate(titelrij_sleutels):
-        u = uniek(j) if s else None
-        if u is not None and (beste is None or len(u) < len(beste[1])):
-            beste = (j, u)
-    if beste is None:
-        return []
-    j, u = beste
-    titels = {v for v in u if v.__class__ is str and titel_sleutel(v) == sleutels[j]}
+def _herhaalde_titelrijen(kolommen, uniek, sleutel, j, titelrij_sleutels, breedte, weg) -> list[int]:
+    """Positions of data rows equal to the title row; column j (titled `sleutel`) picks candidates."""
+    u = uniek(j)
+    kolom = kolommen[j]
+    if u is None:
+        u = kolom[1:]
+    titels = {v for v in u if v.__class__ is str and titel_sleutel(v) == sleutel}
     if not titels:
         return []
-    kolom = kolommen[j]
     uit = []
     for i in range(1, len(kolom)):
         if kolom[i] in titels and i not in weg \
@@ -375,13 +376,29 @@ def _cel(v, lezen):
 
 
 def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
-    """Map a parser over a column, once per distinct value.
+    """Map a parser over a column.
 
-    → (clean values, {raw value: meldingen} for the values that drew a finding, False);
-    the dict is keyed by row position instead when a value cannot be hashed (True).
-    The parser's fast path (formats: `lezen.snel`) settles most distinct texts at C speed; when
-    every value is its own clean value, the column itself is returned, without a copy.
+    → (clean values, findings, per_rij): findings map a raw value to its meldingen, or, when
+    per_rij, a row position. A column of texts goes through the parser's fast path (formats:
+    `lezen.snel`) at C speed, and only what it leaves goes through the parser, once per distinct
+    value; a column whose values are all clean comes back as it is, without a copy. Other columns
+    are parsed once per distinct value (`uniek`, when the caller already has the set).
     """
+    snel = getattr(lezen, 'snel', None)
+    if snel is not None and getattr(snel, 'uniek', False) and waarden and set(map(type, waarden)) == {str}:
+        # A column of (mostly) distinct texts: a set would not shrink it, so the fast path
+        # runs over the column itself.
+        rest, schoon = snel(waarden)
+        if not rest:
+            return (waarden if schoon is None else schoon), {}, True
+        uitkomst = {v: lezen(v) for v in set(rest)}
+        schoon = list(waarden) if schoon is None else schoon
+        slecht = {}
+        for i in compress(count(), map(uitkomst.__contains__, waarden)):
+            schoon[i], m = uitkomst[waarden[i]]
+            if m:
+                slecht[i] = m
+        return schoon, slecht, True
     try:
         uniek = set(waarden) if uniek is None else set(uniek)
     except TypeError:                     # an unhashable cell value: parse cell by cell
@@ -391,12 +408,11 @@ def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
     uniek.discard(None)
     schoon_van: dict = {}                 # raw → clean, only where they differ
     meldingen_van: dict = {}
-    snel = getattr(lezen, 'snel', None)
     if snel is not None and uniek:
         teksten = [v for v in uniek if v.__class__ is str]
-        rest, vertaling = snel(teksten)
-        if vertaling:
-            schoon_van.update(vertaling)
+        rest, schoon = snel(teksten)
+        if schoon is not None:
+            schoon_van.update(zip(teksten, schoon))
         if len(teksten) != len(uniek):
             rest.extend(v for v in uniek if v.__class__ is not str)
     else:
@@ -447,8 +463,8 @@ def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list
                         fouten.add(i)
         fout_in[k.veld] = fouten
         if k.verplicht and None in schoon:
-            for i, v in enumerate(schoon):
-                if v is None and i not in fouten:
+            for i in _waar_leeg(schoon):
+                if i not in fouten:
                     add(Bevinding('required', rijnummers[i], k.titel, None, letter, {'_pos': j}))
                     fouten.add(i)
 
@@ -476,29 +492,63 @@ def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list
     return leerlingen, bevindingen
 
 
+def _waar(waarden, uitkomst: dict) -> list[int]:
+    """Positions whose value is a key of `uitkomst` (a C-level scan)."""
+    return list(compress(count(), map(uitkomst.__contains__, waarden))) if uitkomst else []
+
+
+def _waar_leeg(waarden) -> list[int]:
+    return list(compress(count(), map(is_, waarden, repeat(None))))
+
+
+def _waar_gevuld(waarden) -> list[int]:
+    return list(compress(count(), map(is_not, waarden, repeat(None))))
+
+
 def _regels_identificatie(kolommen, fout_in, meld, n):
     bsn, onr = kolommen['bsn'], kolommen['onderwijsnummer']
     fout_bsn, fout_onr = fout_in['bsn'], fout_in['onderwijsnummer']
     beide = []
-    for i, (b, o) in enumerate(zip(bsn, onr)):
-        if b is None:
-            if o is None and i not in fout_bsn and i not in fout_onr:
+    if None in bsn:
+        for i in _waar_leeg(bsn):
+            if onr[i] is None and i not in fout_bsn and i not in fout_onr:
                 meld('identifier_missing', i, 'bsn')
-        elif o is not None:
-            meld('bsn_and_onderwijsnummer', i, 'onderwijsnummer', o)
+    for i in _waar_gevuld(onr):
+        if bsn[i] is not None:
+            meld('bsn_and_onderwijsnummer', i, 'onderwijsnummer', onr[i])
             beide.append(i)
     kolommen['_beide'] = beide
 
 
-def _eerste(waarden):
-    """Yield (i, first i) for every repeated non-empty value."""
+def _eerste(waarden) -> list[tuple[int, int]]:
+    """(i, first i) for every repeated non-empty value, in the order of i."""
+    try:
+        uniek = set(waarden)
+    except TypeError:
+        uniek = None
+    if uniek is not None:
+        leeg = None in uniek
+        if len(uniek) - leeg == len(waarden) - (waarden.count(None) if leeg else 0):
+            return []                     # nothing repeats: the usual case, settled in C
+        # value → its first position: the dict keeps the last assignment, so feed it backwards.
+        eerste = dict(zip(reversed(waarden), range(len(waarden) - 1, -1, -1)))
+        herhaald = compress(count(), map(ne, map(eerste.__getitem__, waarden), count()))
+        return [(i, eerste[waarden[i]]) for i in herhaald if waarden[i] is not None]
+    uit = []
     gezien: dict = {}
-    setdefault = gezien.setdefault
     for i, v in enumerate(waarden):
         if v is not None:
-            f = setdefault(v, i)
+            f = gezien.setdefault(v, i)
             if f != i:
-                yield i, f
+                uit.append((i, f))
+    return uit
+
+
+def _casefold_kolom(waarden, leeg):
+    """The column casefolded, once per distinct value; None becomes `leeg`."""
+    vertaling = {v: v.casefold() for v in set(waarden) if v is not None}
+    vertaling[None] = leeg
+    return map(vertaling.__getitem__, waarden)
 
 
 def _regels_dubbel(kolommen, meld, rijnummers):
@@ -510,31 +560,29 @@ def _regels_dubbel(kolommen, meld, rijnummers):
             meld(code, i, veld, waarden[i], eerste_rij=rijnummers[f])
             dubbel.setdefault(i, set()).add(f)
     # Same name and birth date, other numbers: maybe the same student twice.
-    sleutels = [None if a is None or g is None else
-                ((v or '').casefold(), t, a.casefold(), g)
-                for v, t, a, g in zip(kolommen['voornaam'], kolommen['tussenvoegsel'],
-                                      kolommen['achternaam'], kolommen['geboortedatum'])]
+    achternaam, geboortedatum = kolommen['achternaam'], kolommen['geboortedatum']
+    sleutels = list(zip(_casefold_kolom(kolommen['voornaam'], ''), kolommen['tussenvoegsel'],
+                        _casefold_kolom(achternaam, None), geboortedatum))
+    for i in _waar_leeg(achternaam) + _waar_leeg(geboortedatum):
+        sleutels[i] = None
     for i, f in _eerste(sleutels):
         if f not in dubbel.get(i, ()):
-            meld('possible_duplicate_person', i, 'achternaam', kolommen['achternaam'][i],
-                 andere_rij=rijnummers[f])
+            meld('possible_duplicate_person', i, 'achternaam', achternaam[i], andere_rij=rijnummers[f])
 
 
 def _regels_naam(kolommen, fout_in, meld, fmt):
-    cache: dict = {}
-    for i, (t, a) in enumerate(zip(kolommen['tussenvoegsel'], kolommen['achternaam'])):
-        if t is None and a is not None:
-            r = cache.get(a)
-            if r is None:
-                r = cache[a] = achternaam_begint_met_tussenvoegsel(a)
-            if r:
-                meld('tussenvoegsel_in_achternaam', i, 'achternaam', a)
+    tussenvoegsel, achternaam = kolommen['tussenvoegsel'], kolommen['achternaam']
+    met_voorvoegsel = {a: True for a in set(achternaam)
+                       if a is not None and achternaam_begint_met_tussenvoegsel(a)}
+    for i in _waar(achternaam, met_voorvoegsel):
+        if tussenvoegsel[i] is None:
+            meld('tussenvoegsel_in_achternaam', i, 'achternaam', achternaam[i])
     if fmt.is_overstapper:
         postcode, fout = kolommen['postcode'], fout_in['postcode']
         if None in postcode:
             # Only an empty cell: a wrong postcode already has its own error.
-            for i, p in enumerate(postcode):
-                if p is None and i not in fout:
+            for i in _waar_leeg(postcode):
+                if i not in fout:
                     meld('postcode_missing', i, 'postcode')
 
 
@@ -543,20 +591,19 @@ def _leeftijd(geboren: dt.date, op: dt.date) -> int:
 
 
 def _regels_geboortedatum(kolommen, meld, fmt, vandaag):
+    # The rule depends on the pair (date, leerweg) only: decide it once per distinct pair.
     datums = kolommen['geboortedatum']
     leerweg = kolommen.get('leerweg') or [None] * len(datums)
     vo = fmt.schoolsoort == 'VO'
-    cache: dict = {}
-    for i, (d, lw) in enumerate(zip(datums, leerweg)):
-        if d is None:
-            continue
-        sleutel = (d, lw)
-        r = cache.get(sleutel)
-        if r is None:
-            r = cache[sleutel] = _geboortedatum_regel(d, lw, vo, vandaag)
-        if r:
-            code, params = r
-            meld(code, i, 'geboortedatum', datum_tekst(d), **params)
+    uitkomst = {}
+    for paar in set(zip(datums, leerweg)):
+        if paar[0] is not None:
+            r = _geboortedatum_regel(paar[0], paar[1], vo, vandaag)
+            if r:
+                uitkomst[paar] = r
+    for i in _waar(zip(datums, leerweg), uitkomst):
+        code, params = uitkomst[(datums[i], leerweg[i])]
+        meld(code, i, 'geboortedatum', datum_tekst(datums[i]), **params)
 
 
 def _geboortedatum_regel(d, leerweg, vo, vandaag):
@@ -575,15 +622,15 @@ def _geboortedatum_regel(d, leerweg, vo, vandaag):
 
 def _regels_vo(kolommen, meld, fmt):
     overstapper = fmt.is_overstapper
-    cache: dict = {}
-    for i, (niveau, leerjaar) in enumerate(zip(kolommen['onderwijsniveau'], kolommen['leerjaar'])):
-        if niveau is None or leerjaar is None:
-            continue
-        sleutel = (niveau, leerjaar)
-        r = cache.get(sleutel)
-        if r is None:
-            r = cache[sleutel] = _vo_regel(niveau, leerjaar, overstapper)
-        for code, veld, waarde, params in r:
+    niveaus, leerjaren = kolommen['onderwijsniveau'], kolommen['leerjaar']
+    uitkomst = {}
+    for paar in set(zip(niveaus, leerjaren)):
+        if paar[0] is not None and paar[1] is not None:
+            r = _vo_regel(paar[0], paar[1], overstapper)
+            if r:
+                uitkomst[paar] = r
+    for i in _waar(zip(niveaus, leerjaren), uitkomst):
+        for code, veld, waarde, params in uitkomst[(niveaus[i], leerjaren[i])]:
             meld(code, i, veld, waarde, **params)
 
 
@@ -606,22 +653,31 @@ def _vo_regel(niveau, leerjaar, overstapper):
 
 def _regels_mbo(kolommen, meld, vandaag):
     laag, hoog = MBO_LEERJAREN
-    for i, leerjaar in enumerate(kolommen['leerjaar']):
-        if leerjaar is None:
-            continue
+    leerjaren = kolommen['leerjaar']
+    for i in _waar(leerjaren, {v: True for v in set(leerjaren) if v is not None and not laag <= v <= 4}):
+        leerjaar = leerjaren[i]
         if not laag <= leerjaar <= hoog:
             meld('leerjaar_out_of_range', i, 'leerjaar', str(leerjaar), niveau='het mbo', min=laag, max=hoog)
-        elif leerjaar > 4:
+        else:
             meld('mbo_leerjaar_high', i, 'leerjaar', str(leerjaar))
     laatste = schooljaar_start(vandaag) + 1
-    for i, cohort in enumerate(kolommen['cohort']):
-        if cohort is not None and not COHORT_VANAF <= cohort <= laatste:
-            meld('cohort_out_of_range', i, 'cohort', str(cohort), max=laatste)
+    cohorten = kolommen['cohort']
+    for i in _waar(cohorten, {c: True for c in set(cohorten) if c is not None and not COHORT_VANAF <= c <= laatste}):
+        meld('cohort_out_of_range', i, 'cohort', str(cohorten[i]), max=laatste)
     einde = kolommen.get('verwachte_einddatum')
     if einde is not None:
-        for i, (e, g) in enumerate(zip(einde, kolommen['geboortedatum'])):
-            if e is None:
-                continue
+        geboorte = kolommen['geboortedatum']
+        eindes = set(einde)
+        eindes.discard(None)
+        geboren = set(geboorte)
+        geboren.discard(None)
+        if eindes and geboren and min(eindes) > max(geboren):
+            # Every einddatum lies after every geboortedatum: only the past needs a look.
+            for i in _waar(einde, {e: True for e in eindes if e < vandaag}):
+                meld('einddatum_in_past', i, 'verwachte_einddatum', datum_tekst(einde[i]))
+            return
+        for i in _waar_gevuld(einde):
+            e, g = einde[i], geboorte[i]
             if g is not None and e <= g:
                 meld('einddatum_before_birth', i, 'verwachte_einddatum', datum_tekst(e))
             elif e < vandaag:
