@@ -523,17 +523,9 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     date1904 = bool(re.search(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"', workbook_xml))
     naam, sheet_xml = _choose_sheet(bladen)
     prefix = _prefix(sheet_xml)
-    _check_dimensions(sheet_xml, prefix, limieten)
+    rijtags = _check_dimensions(sheet_xml, prefix, limieten)
 
-    try:
-        wb_cal = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        cal_sheet = wb_cal.get_sheet_by_name(naam)
-        waarden = cal_sheet.to_python(skip_empty_area=False)
-    except BaseException as exc:  # calamine raises its own types, and Rust panics surface as PanicException
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise Bestandsfout("file_corrupt") from None
-
+    waarden = _calamine(data, naam)
     del date1904  # calamine applies the 1904 date system itself (checked in the tests)
     if _overlay_nodig(sheet_xml, prefix):
         rijen = _normalise(waarden)
@@ -559,9 +551,20 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
         rijen=rijen,
         kolommen=kolommen,
         merged=_merged(sheet_xml, prefix),
-        hidden_rows=_hidden_rows(sheet_xml, prefix),
+        hidden_rows=_hidden_rows(rijtags, prefix),
         marker=_marker(workbook_xml),
     )
+
+
+def _calamine(data: bytes, naam: str) -> list[list]:
+    """calamine's values of sheet `naam` (the grid as read: '' for empty, floats for numbers)."""
+    try:
+        wb_cal = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return wb_cal.get_sheet_by_name(naam).to_python(skip_empty_area=False)
+    except BaseException as exc:  # calamine raises its own types, and Rust panics surface as PanicException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise Bestandsfout("file_corrupt") from None
 
 
 def _resolve(target: str) -> str:
@@ -606,23 +609,30 @@ def _choose_sheet(bladen):
     return gevuld[0][0], gevuld[0][1]
 
 
-def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> tuple[int, int]:
+def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes:
     """Find the real extent of the sheet from the cell references, before calamine builds
     its dense grid: a single cell at XFD1048576 must not allocate a million rows.
-    Only byte counts and regular expressions: this runs on every upload."""
+    Only byte counts and regular expressions: this runs on every upload. Returns the start
+    tags of the rows, joined (what _hidden_rows needs: a second pass over the sheet saved)."""
     ep = re.escape(p)
-    row_nrs = re.findall(rb"<" + ep + rb'row\b[^>]*?\sr="(\d+)"', xml)
-    n_row_tags = len(row_nrs)
-    if n_row_tags > limieten.max_rows + 1:
+    rijtags = b"".join(re.findall(rb"<" + ep + rb"row\b[^>]*>", xml))
+    if rijtags.count(b"<") > limieten.max_rows + 1:
         # Rows with content decide (formatted empty rows do not count).
         aantal = len(re.findall(rb"<" + ep + rb"row\b[^>]*[^/]>\s*<" + ep + rb"c\b", xml)) - 1
         if aantal > limieten.max_rows:
             raise Bestandsfout("too_many_rows", aantal=aantal, max=limieten.max_rows)
-    max_row = max(map(int, row_nrs)) if row_nrs else 0
     # The row limit: the next power of ten above the allowed rows (a margin for blank rows);
     # a reference with more digits than that is caught by the pattern below.
     digits = len(str(limieten.max_rows + 1))
     row_limit = 10 ** digits - 1
+    # The usual sheet: every row and cell starts with r="…" of at most one column letter and at
+    # most `digits` digits, so nothing lies beyond column Z or row row_limit. One search proves
+    # it; only a sheet where it finds something gets the exact count below.
+    if limieten.max_cols > 26 and not re.search(
+            rb"<" + ep + rb'(?:c|row)(?! r="[A-Z]?[0-9]{1,%d}")[\s>/]' % digits, xml):
+        return rijtags
+    row_nrs = re.findall(rb'\sr="(\d+)"', rijtags)
+    max_row = max(map(int, row_nrs)) if row_nrs else 0
     max_col = 0
     # Only references with two or more column letters, or long row numbers, need a look.
     for letters, nr in re.findall(rb' r="([A-Z]{2,}|[A-Z](?=[0-9]{%d}))([0-9]+)"' % (digits + 1), xml):
@@ -647,7 +657,7 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> tuple[int, in
         max_row = max(max_row, n_row_tags)
         if max_row > row_limit or max_col >= limieten.max_cols:
             raise Bestandsfout("file_corrupt")
-    return max_row, max_col + 1
+    return rijtags
 
 
 def _normalise(waarden) -> list[list]:
@@ -730,6 +740,7 @@ def _merged(xml: bytes, p: bytes) -> list[str]:
 
 
 def _hidden_rows(xml: bytes, p: bytes) -> set[int]:
+    """The numbers of the hidden rows; `xml` may be the sheet or just its row tags."""
     if b"hidden=" not in xml:
         return set()
     rows = set()

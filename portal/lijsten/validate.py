@@ -14,7 +14,7 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, count, repeat
-from operator import is_, is_not, ne
+from operator import is_not, ne
 
 from .errors import Bevinding
 from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN, LEERJAREN,
@@ -498,7 +498,16 @@ def _waar(waarden, uitkomst: dict) -> list[int]:
 
 
 def _waar_leeg(waarden) -> list[int]:
-    return list(compress(count(), map(is_, waarden, repeat(None))))
+    """Positions of None: index() walks the column in C, and there are few of them as a rule."""
+    uit = []
+    index = waarden.index
+    i = -1
+    try:
+        while True:
+            i = index(None, i + 1)
+            uit.append(i)
+    except ValueError:
+        return uit
 
 
 def _waar_gevuld(waarden) -> list[int]:
@@ -523,25 +532,22 @@ def _regels_identificatie(kolommen, fout_in, meld, n):
 def _eerste(waarden) -> list[tuple[int, int]]:
     """(i, first i) for every repeated non-empty value, in the order of i."""
     try:
-        uniek = set(waarden)
-    except TypeError:
-        uniek = None
-    if uniek is not None:
-        leeg = None in uniek
-        if len(uniek) - leeg == len(waarden) - (waarden.count(None) if leeg else 0):
-            return []                     # nothing repeats: the usual case, settled in C
         # value → its first position: the dict keeps the last assignment, so feed it backwards.
         eerste = dict(zip(reversed(waarden), range(len(waarden) - 1, -1, -1)))
-        herhaald = compress(count(), map(ne, map(eerste.__getitem__, waarden), count()))
-        return [(i, eerste[waarden[i]]) for i in herhaald if waarden[i] is not None]
-    uit = []
-    gezien: dict = {}
-    for i, v in enumerate(waarden):
-        if v is not None:
-            f = gezien.setdefault(v, i)
-            if f != i:
-                uit.append((i, f))
-    return uit
+    except TypeError:
+        uit = []
+        gezien: dict = {}
+        for i, v in enumerate(waarden):
+            if v is not None:
+                f = gezien.setdefault(v, i)
+                if f != i:
+                    uit.append((i, f))
+        return uit
+    leeg = None in eerste
+    if len(eerste) - leeg == len(waarden) - (waarden.count(None) if leeg else 0):
+        return []                         # nothing repeats: the usual case, settled in C
+    herhaald = compress(count(), map(ne, map(eerste.__getitem__, waarden), count()))
+    return [(i, eerste[waarden[i]]) for i in herhaald if waarden[i] is not None]
 
 
 def _casefold_kolom(waarden, leeg):
