@@ -328,7 +328,10 @@ def lees_onderwijsnummer(v):
 
 
 _VOORLETTERS_GOED = re.compile(r'^(?:(?:IJ|[A-Z]|[A-Z][a-z]{1,2})\.)+$')
-_VOORLETTERS_TEKENS = re.compile(r"^[^\W\d_]+(?:[ .\-]*[^\W\d_]+)*[ .]*$")
+# Letters in runs separated by spaces, dots or hyphens. (It used to read `[ .\-]*` inside the
+# group, the same language, but a long run of letters followed by a wrong character then took
+# exponential time: 'aaaa…a@' in Voorletters hung the check.)
+_VOORLETTERS_TEKENS = re.compile(r"^[^\W\d_]+(?:[ .\-]+[^\W\d_]+)*[ .]*$")
 _VOORLETTER_STUK = re.compile(r'([^\W\d_]+)(\.?)')
 
 

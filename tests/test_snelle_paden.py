@@ -1,0 +1,117 @@
+"""The column fast paths (formats: `lezen.snel`) give exactly what the parser gives.
+
+A fast path settles most values of a column at C speed; a value it lets through must get the same
+clean value as `lezen` and no finding, and every value with a finding must be left to `lezen`.
+These tests hold the two equal on tricky hand-picked values and on generated ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portal.lijsten.formats import FORMATS, GEEN
+from portal.lijsten.reader import Sheet
+from portal.lijsten.validate import _kolom_lezen, check_sheet
+from tests.builders import geldig_bsn, geldig_onderwijsnummer
+
+# Every parser that has a fast path, once (tekst_lezer/naam_lezer make one per length).
+PARSERS = {}
+for _f in FORMATS.values():
+    for _k in _f.kolommen:
+        if hasattr(_k.lezen, 'snel'):
+            PARSERS.setdefault(id(_k.lezen), (_k.titel, _k.lezen))
+PARSERS = list(PARSERS.values())
+
+LASTIG = [
+    '', ' ', '  a', 'a ', 'a  b', 'a b', '\u00a0x', 'x\u200b', 'Zoë', 'Çelik', "D'Artagnan", 'Jan-Piet', 'J.', 'IJ.',
+    'J.H.', 'jh', 'Th.', 'A' * 20, 'A' * 21, 'a' * 200, 'a' * 201, 'x' * 81, '4B', '3-1', '=1+1', 'a\nb', 'a\tb',
+    '123456782', '12345678', '123456789', '000000000', '１２３４５６７８２', '123.456.782', '1,23457E+08', '101222331',
+    '1234 AB', '1234AB', '1234 ab', '1234 SA', '0123 AB', '06-12345678', '0612345678', '06 12345678', '06-1234567',
+    '06-02345678', '+31612345678', '020-1234567', '06-12345678 / 06-87654321', 'j.berg@voorbeeld.nl',
+    'J.Berg@Voorbeeld.NL', 'jan@', 'a@b.test', 'a@b.invalid', 'x@voorbeeld.nl.', 'a..b@voorbeeld.nl',
+    'a' * 65 + '@voorbeeld.nl', 'a' * 60 + '@' + 'b' * 60 + '.' + 'c' * 60 + '.' + 'd' * 60 + '.' + 'e' * 20 + '.nl',
+    '25187', '2518', '251870', 'L0000001', 'ABC-123', 'ABC_123', 'abc 123', '-', 'van der', 'Van Der',
+]
+
+
+def _zelfde_als_lezen(lezen, waarden):
+    rest, schoon = lezen.snel(list(waarden))
+    rest = set(rest)
+    for i, v in enumerate(waarden):
+        verwacht = lezen(v)
+        if v in rest:
+            continue
+        assert verwacht[1] == GEEN, (v, verwacht)           # a finding is never settled by the fast path
+        assert verwacht[0] == (v if schoon is None else schoon[i]), (v, verwacht, schoon and schoon[i])
+
+
+def test_fast_paths_agree_with_the_parsers_on_tricky_values():
+    for titel, lezen in PARSERS:
+        _zelfde_als_lezen(lezen, LASTIG)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet='0123456789 -.+@abcAB\'’éIJ\n', max_size=14), min_size=1, max_size=30))
+def test_fast_paths_agree_with_the_parsers_on_generated_values(waarden):
+    for titel, lezen in PARSERS:
+        _zelfde_als_lezen(lezen, waarden)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 10**9 - 1), min_size=1, max_size=50))
+def test_bsn_fast_path_runs_the_11_proef_on_every_value(getallen):
+    from portal.lijsten.formats import lees_bsn
+    waarden = [f'{g:09d}' for g in getallen]
+    _zelfde_als_lezen(lees_bsn, waarden)
+
+
+def test_column_reading_equals_the_parser_cell_by_cell():
+    """Whichever path _kolom_lezen takes (over the column or over its set), each cell ends up
+    with the parser's clean value, and exactly the cells with findings are reported."""
+    fmt = FORMATS['VO-overstapper']
+    for k in fmt.kolommen:
+        kolom = tuple(LASTIG * 3 + [None, 4.0, 7, dt.date(2010, 5, 3)])
+        for waarden in (kolom, tuple(v for v in kolom if isinstance(v, str))):
+            schoon, slecht, per_rij = _kolom_lezen(waarden, k.lezen)
+            for i, v in enumerate(waarden):
+                s, m = k.lezen(v) if v is not None else (None, GEEN)
+                assert schoon[i] == s, (k.titel, v)
+                gevonden = slecht.get(i) if per_rij else slecht.get(v)
+                assert (gevonden or GEEN) == m, (k.titel, v)
+
+
+def test_a_sheet_checked_by_columns_reports_each_cell_where_it_is():
+    """A larger sheet (so the whole-column paths run) with one mistake per column kind."""
+    fmt = FORMATS['VO-overstapper']
+    titels = list(fmt.titels)
+    rng = random.Random(3)
+    bsns = list(dict.fromkeys(geldig_bsn(rng) for _ in range(400)))[:300]
+    rijen = [titels]
+    for i in range(300):
+        rij = dict(zip(titels, [f'L{i:05d}', bsns[i], None, 'J.', 'Jan', None, f'Berg{chr(97 + i % 26)}{chr(97 + i // 26)}',
+                                'M', '03-05-2010', '1234 AB', 'Utrecht', f'06-{12345000 + i}', f'l{i}@voorbeeld.nl',
+                                '4B', 4, 'VMBO-KB', None, None, 'MBO']))
+        rijen.append([rij[t] for t in titels])
+    fout = {('BSN', 10): '123456789', ('Postcode', 20): '123 AB', ('Telefoonnummer', 30): '12345',
+            ('E-mailadres', 40): 'jan@', ('Leerlingnummer', 50): 'L 1', ('Onderwijsnummer', 60): geldig_bsn(rng)}
+    for (titel, i), waarde in fout.items():
+        rijen[i][titels.index(titel)] = waarde
+    rijen[70][titels.index('Onderwijsnummer')] = geldig_onderwijsnummer(rng)
+    r = check_sheet(Sheet('xlsx', 'Leerlingen', rijen), fmt, vandaag=dt.date(2025, 3, 1))
+    assert {(b.rij, b.kolom, b.code) for b in r.fouten} == {
+        (11, 'BSN', 'bsn_checksum'), (21, 'Postcode', 'postcode_format'), (31, 'Telefoonnummer', 'phone_invalid'),
+        (41, 'E-mailadres', 'email_invalid'), (51, 'Leerlingnummer', 'invalid_characters'),
+        (61, 'Onderwijsnummer', 'onderwijsnummer_is_bsn')}
+    assert [(b.rij, b.code) for b in r.waarschuwingen] == [(71, 'bsn_and_onderwijsnummer')]
+    assert r.leerlingen[0]['telefoonnummer'] == '+31612345000'
+    assert r.leerlingen[69]['onderwijsnummer'] is None and r.leerlingen[69]['bsn'] == bsns[69]
+    assert [l['rij'] for l in r.leerlingen] == list(range(2, 302))
+
+
+def test_long_voorletters_with_a_wrong_character_are_answered_not_hung():
+    # Before: the pattern had nested quantifiers and took exponential time on this value.
+    from portal.lijsten.formats import lees_voorletters
+    assert lees_voorletters('a' * 40 + '@') == (None, (('voorletters_format', {}),))
