@@ -115,3 +115,10 @@ def test_long_voorletters_with_a_wrong_character_are_answered_not_hung():
     # Before: the pattern had nested quantifiers and took exponential time on this value.
     from portal.lijsten.formats import lees_voorletters
     assert lees_voorletters('a' * 40 + '@') == (None, (('voorletters_format', {}),))
+
+
+def test_an_idna_label_with_double_hyphen_is_left_to_email_validator():
+    # email-validator refuses 'aa--' at the start of a label (IDNA); the fast paths used to accept it.
+    from portal.lijsten.formats import lees_email
+    assert lees_email('a@aa--a.aa') == (None, (('email_invalid', {}),))
+    assert lees_email.snel(['a@aa--a.aa'])[0] == ['a@aa--a.aa']

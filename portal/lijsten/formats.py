@@ -545,9 +545,11 @@ def telefoon_tonen(e164: str) -> str:
 
 
 # A strict subset of what email-validator accepts; anything else goes to email-validator itself.
+# (A label with '--' in its 3rd and 4th place, like 'aa--b' or Punycode's 'xn--', is left to it:
+# IDNA rules apply there.)
 _EMAIL_SNEL = re.compile(
     r'^[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*'
-    r'@((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24}))\Z')
+    r'@((?:(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24}))\Z')
 _SPECIAL_USE = frozenset(['arpa', 'invalid', 'local', 'localhost', 'onion', 'test'])
 
 
@@ -577,7 +579,7 @@ def lees_email(v):
 # most 64 and a total of at most 254 characters, not a special-use top-level domain.
 _EMAIL_GOED = re.compile(
     r'(?=[^@]{1,64}@)[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*'
-    r'@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+'
+    r'@(?:(?![a-z0-9]{2}--)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+'
     r'(?!(?:arpa|invalid|local|localhost|onion|test)\Z)[a-z]{2,24}')
 
 
