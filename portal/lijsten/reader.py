@@ -21,7 +21,7 @@ import io
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
