@@ -63,6 +63,8 @@ def create_app(config=None):
     login_manager.session_protection = "strong"
 
     from portal import web
+    # An id in a URL that no database column can hold is simply not found (404), not a 500.
+    app.url_map.converters["int"] = web.DatabaseId
     app.before_request(web.check_toegang)
     app.after_request(web.security_headers)
     web.register_error_handlers(app)

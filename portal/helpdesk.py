@@ -36,7 +36,7 @@ def wachtrij_query(gekozen, zonder=None):
               "instantie": Aanlevering.instantie, "schooljaar": Aanlevering.schooljaar}
     for naam, waarde in gekozen.items():
         if waarde and naam != zonder:
-            if naam == "instantie" and not waarde.isdigit():
+            if naam == "instantie" and not (waarde.isdigit() and len(waarde) < 10):
                 continue
             query = query.where(velden[naam] == waarde)
     return query.order_by(Aanlevering.aangemaakt.desc(), Aanlevering.id.desc())
@@ -50,7 +50,7 @@ def status_aantallen(gekozen):
 
 def _pagina(args):
     try:
-        return max(1, int(args.get("pagina", 1)))
+        return min(max(1, int(args.get("pagina", 1))), 1_000_000)
     except ValueError:
         return 1
 

@@ -325,7 +325,8 @@ class Gebeurtenis(db.Model):
     def log(cls, actie, aanlevering=None, gebruiker=None, wie="", details=""):
         if gebruiker is not None and not wie:
             wie = f"{gebruiker.naam} ({gebruiker.email})"
-        return cls.create(actie=actie, aanlevering=aanlevering, gebruiker=gebruiker, wie=wie, details=details)
+        # A name and an address can together exceed the column; PostgreSQL would refuse the row.
+        return cls.create(actie=actie, aanlevering=aanlevering, gebruiker=gebruiker, wie=wie[:200], details=details)
 
 
 class SchemaVersie(db.Model):

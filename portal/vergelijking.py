@@ -90,12 +90,19 @@ def rijen(aanlevering) -> list[dict]:
     return json.loads(aanlevering.leerlingen_json or "[]")
 
 
+# What the system holds is for the helpdesk; a school sees what concerns its own students, and a
+# visitor of the public site (anyone) learns nothing about what the system already holds.
+ALLEEN_HELPDESK = {"registered_elsewhere"}
+NIET_PUBLIEK = ALLEEN_HELPDESK | {"already_registered", "duplicate_submission"}
+
+
 def waarschuwingen(aanlevering, helpdesk=False) -> list[dict]:
-    """The warnings that travelled with the list; registered_elsewhere is for the helpdesk only."""
+    """The warnings that travelled with the list, as far as this reader may see them."""
     lijst = json.loads(aanlevering.waarschuwingen_json or "[]")
-    if not helpdesk:
-        lijst = [w for w in lijst if w.get("code") != "registered_elsewhere"]
-    return lijst
+    if helpdesk:
+        return lijst
+    verborgen = NIET_PUBLIEK if aanlevering.kanaal == "publiek" else ALLEEN_HELPDESK
+    return [w for w in lijst if w.get("code") not in verborgen]
 
 
 def velden_van(aanlevering) -> tuple[str, ...]:

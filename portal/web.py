@@ -4,8 +4,17 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2.utils import concat
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 TOEGANG = ("anoniem", "ingelogd", "beheerder", "helpdesk")
+
+
+class DatabaseId(IntegerConverter):
+    """<int:…> in a route: only ids a database integer column can hold match at all."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def toegang(wie):

@@ -21,7 +21,7 @@ from flask_wtf.file import FileField
 from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal import mail
+from portal import mail, vergelijking
 from portal.extensions import db, limiter
 from portal.lijsten.errors import CATALOG, Bevinding
 from portal.lijsten.formats import SOORTEN, format_voor
@@ -67,6 +67,12 @@ class SoortForm(FlaskForm):
                        validators=[InputRequired("Kies Potentiële overstapper of Niet-overstapper.")])
 
 
+def instantie_id(waarde):
+    """The chosen instantie's id; 0 for the placeholder or anything that is not an id."""
+    waarde = str(waarde or "")
+    return int(waarde) if waarde.isdigit() and len(waarde) < 10 else 0
+
+
 def geldig_emailadres(form, field):
     try:
         field.data = validate_email(field.data or "", check_deliverability=False).normalized
@@ -75,8 +81,7 @@ def geldig_emailadres(form, field):
 
 
 class OpsturenForm(FlaskForm):
-    instantie = SelectField("Instantie", coerce=int, validate_choice=True,
-                            validators=[InputRequired("Kies uw instantie.")])
+    instantie = SelectField("Instantie", coerce=instantie_id, validate_choice=False)
     naam = StringField("Uw naam", validators=[DataRequired("Vul uw naam in."),
                                               Length(max=200, message="Uw naam is te lang (maximaal 200 tekens).")])
     email = EmailField("Uw e-mailadres", validators=[DataRequired("Vul uw e-mailadres in."), geldig_emailadres])
@@ -91,8 +96,7 @@ class OpsturenForm(FlaskForm):
             raise ValidationError(CATALOG["file_missing"].bericht)
 
     def validate_instantie(self, field):
-        # validate_choice already refuses other values; this message is the one users read.
-        if field.data not in {waarde for waarde, _ in field.choices}:
+        if field.data not in {waarde for waarde, _ in field.choices if waarde}:
             raise ValidationError("Kies uw instantie uit de lijst.")
 
 
@@ -132,7 +136,7 @@ def opsturen_form(kanaal, keuzes, zoek="", **kwargs):
     instanties = instanties_voor(kanaal, keuzes.schoolsoort, zoek)
     form.instantie.choices = [(i.id, i.weergave) for i in instanties]
     if len(instanties) != 1:
-        form.instantie.choices.insert(0, (0, "Kies uw instantie"))
+        form.instantie.choices.insert(0, ("", "Kies uw instantie"))
     if kanaal == "portal" and request.method == "GET" and not form.naam.data:
         form.naam.data, form.email.data = current_user.naam, current_user.email
     return form
@@ -165,6 +169,10 @@ def systeem_bevindingen(resultaat, instantie, keuzes, sha256, kanaal):
     if eerder:
         bevindingen.append(Bevinding("duplicate_submission", params={
             "datum": eerder.aangemaakt.strftime("%d-%m-%Y"), "kenmerk": eerder.kenmerk}))
+    if kanaal == "publiek":
+        # Anyone can send a list on the public site; what the school already holds is not for
+        # them to learn. The helpdesk sees it anyway in its comparison with the system.
+        return bevindingen
     bekend = Leerling.bekend_bij(instantie, resultaat.leerlingen)
     for leerling in resultaat.leerlingen:
         if leerling.get("leerlingnummer") in bekend:
@@ -212,7 +220,8 @@ def controleer(kanaal, keuzes, form, data, naam):
 
 def bevestigingsmail(aanlevering):
     context = {"aanlevering": aanlevering, "format": format_voor(aanlevering.schoolsoort, aanlevering.soort),
-               "soort_naam": SOORTEN[aanlevering.soort]}
+               "soort_naam": SOORTEN[aanlevering.soort],
+               "aantal_waarschuwingen": len(vergelijking.waarschuwingen(aanlevering))}
     if aanlevering.kanaal == "publiek":
         context["status_link"] = url_for("aanleveringen.status", token=aanlevering.status_token, _external=True) \
             if "aanleveringen.status" in current_app.view_functions else None
@@ -236,6 +245,17 @@ def eigen_controle(token):
     if controle is None:
         abort(404)
     return controle
+
+
+def eerdere_antwoorden(token):
+    """Step 4 opened from a result page: the answers given there, so nothing is typed twice."""
+    if not token or token not in session.get("controles", []) or request.method != "GET":
+        return {}
+    controle = Controle.get_or_none(Controle.token == token)
+    if controle is None:
+        return {}
+    return {"instantie": controle.instantie_id, "naam": controle.naam, "email": controle.email,
+            "toelichting": controle.toelichting}
 
 
 def eigen_aanlevering(kanaal, kenmerk):
@@ -325,7 +345,7 @@ def register(bp, kanaal):
         keuzes = lees_keuzes(kanaal, request.args)
         if not keuzes.soort:
             return see_other(f"{prefix}.start", **keuzes.args)
-        form = opsturen_form(kanaal, keuzes)
+        form = opsturen_form(kanaal, keuzes, **eerdere_antwoorden(request.args.get("controle")))
         if form.website.data:  # the honeypot: answer as if nothing happened, store nothing
             return see_other(f"{prefix}.start")
         if form.validate_on_submit():
@@ -387,9 +407,7 @@ def register(bp, kanaal):
     @toegang(wie)
     def klaar(kenmerk):
         aanlevering = eigen_aanlevering(kanaal, kenmerk)
-        waarschuwingen = json.loads(aanlevering.waarschuwingen_json)
-        if kanaal == "publiek":  # a visitor does not learn which students the school already has
-            waarschuwingen = [w for w in waarschuwingen if w["code"] != "already_registered"]
+        waarschuwingen = vergelijking.waarschuwingen(aanlevering)
         keuzes = Keuzes(aanlevering.schoolsoort, aanlevering.soort)
         return page("wizard/klaar.html", 5, keuzes, aanlevering=aanlevering, waarschuwingen=waarschuwingen[:MAX_GETOOND],
                     aantal_waarschuwingen=len(waarschuwingen), samenvatting=samenvatting(waarschuwingen))

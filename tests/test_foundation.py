@@ -331,3 +331,15 @@ def test_step_5_moves_files_and_rows_out_of_the_aanlevering_row(app):
     oud = Aanlevering.get(Aanlevering.kenmerk == "LL-OUD")
     assert oud.bestand == b"PK-oud" and oud.leerlingen_json == '[{"rij": 2}]'
     assert "bestand" not in {c.name for c in database.get_columns("aanlevering")}
+
+
+@pytest.mark.parametrize("path", ["/helpdesk/99999999999999999999", "/aanleveringen/99999999999999999999",
+                                  "/leerlingen/99999999999999999999/wijzigen"])
+def test_ids_beyond_any_database_column_are_not_found(login, client, path):
+    login("helpdesk")
+    assert client.get(path).status_code == 404
+
+
+def test_helpdesk_filters_with_absurd_numbers_do_not_fail(login, client):
+    login("helpdesk")
+    assert client.get("/helpdesk/?pagina=99999999999999999999999&instantie=99999999999999999999").status_code == 200

@@ -333,7 +333,57 @@ def test_a_visitor_does_not_learn_which_students_a_school_has(app, client):
     location = post_file(client, url, make_xlsx(fmt, [rij]), token).headers["Location"]
     html = client.get(location).get_data(as_text=True)
     assert "al bekend" not in html
-    assert "already_registered" in Aanlevering.get().waarschuwingen_json  # but the helpdesk sees it
+    aanlevering = Aanlevering.get()
+    assert "already_registered" not in aanlevering.waarschuwingen_json
+    # Not on the status page or in the mail either; the helpdesk sees it in its comparison.
+    bevestiging = MailBericht.get(MailBericht.aan == "beheerder@voorbeeld.nl")
+    assert "Waarschuwingen:   0" in bevestiging.tekst
+    status = app.test_client().get(f"/leerlinglijst/status/{aanlevering.status_token}").get_data(as_text=True)
+    assert "al bekend" not in status
+    from portal.vergelijking import vergelijk
+    assert [r["leerlingnummer"] for r, _ in vergelijk(aanlevering).gewijzigd] == [rij[titel(fmt, "leerlingnummer")]]
+
+
+def test_a_visitor_does_not_learn_about_earlier_submissions(app, login, client):
+    login("vo")
+    lijst = goede_lijst(3)
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    post_file(client, "/uploaden/opsturen" + VO_OVER, lijst, token)
+    bezoeker = app.test_client()
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    location = post_file(bezoeker, url, lijst, csrf_token(bezoeker, url)).headers["Location"]
+    assert "eerder opgestuurd" not in bezoeker.get(location).get_data(as_text=True)
+    # The helpdesk does see that the same file came in twice.
+    assert "duplicate_submission" in Aanlevering.select().order_by(Aanlevering.id.desc()).get().waarschuwingen_json
+
+
+@pytest.mark.parametrize("keuze", ["", "0", "99999999999999999999", "abc"])
+def test_no_instantie_chosen_is_a_message_not_an_error(client, keuze):
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    response = post_file(client, url, goede_lijst(2), csrf_token(client, url), instantie=keuze)
+    assert response.status_code == 422
+    assert "Kies uw instantie uit de lijst." in response.get_data(as_text=True)
+    assert Aanlevering.select().count() == 0
+
+
+def test_a_long_name_on_the_public_site_is_stored(client):
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    response = post_file(client, url, goede_lijst(2), csrf_token(client, url), naam="Bezoeker " + "x" * 190,
+                         email="een.heel.lang.adres.van.een.schoolmedewerker@voorbeeldschool-met-lange-naam.nl")
+    assert response.status_code == 303
+    assert Aanlevering.select().count() == 1
+
+
+def test_changing_an_answer_from_the_result_page_keeps_the_others(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    location = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst_met_fouten(), token,
+                         toelichting="Tweede poging").headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    link = re.search(r'href="([^"]+)">Iets anders wijzigen', html).group(1).replace("&amp;", "&")
+    stap4 = client.get(link).get_data(as_text=True)
+    assert 'value="Test Beheerder"' in stap4 and 'value="beheerder@voorbeeld.nl"' in stap4
+    assert "Tweede poging</textarea>" in stap4
 
 
 # -- mail -----------------------------------------------------------------------------------------

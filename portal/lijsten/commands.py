@@ -19,6 +19,13 @@ _soort = click.option('--soort', required=True, type=click.Choice(list(SOORTEN),
                       help='overstapper (Potentiële overstapper) of niet-overstapper.')
 
 
+def _reden(fout: OSError, anders: str) -> str:
+    """Why a path could not be used, in Dutch (the operating system says it in English)."""
+    import errno
+    return {errno.ENOENT: 'het bestand of de map bestaat niet', errno.EACCES: 'geen rechten',
+            errno.EISDIR: 'het is een map', errno.ENOSPC: 'de schijf is vol'}.get(fout.errno, anders)
+
+
 @click.group('leerlinglijst')
 def leerlinglijst():
     """Leerlinglijsten controleren en formats maken."""
@@ -37,9 +44,7 @@ def check(bestand: str, schoolsoort: str, soort: str, als_json: bool):
         with open(bestand, 'rb') as f:
             data = f.read()
     except OSError as e:
-        import errno
-        reden = {errno.ENOENT: 'het bestaat niet', errno.EACCES: 'geen leesrechten',
-                 errno.EISDIR: 'het is een map'}.get(e.errno, 'onleesbaar')
+        reden = _reden(e, 'onleesbaar')
         if als_json:
             click.echo(json.dumps({'ok': False, 'format': fmt.naam, 'rows': 0, 'errors': [{
                 'code': 'file_missing', 'row': None, 'column': None, 'value': bestand,
@@ -83,6 +88,6 @@ def template(schoolsoort: str, soort: str, output: str):
         with open(output, 'wb') as f:
             f.write(maak_template(fmt))
     except OSError as e:
-        click.echo(f'Kan {output} niet schrijven ({e.strerror}).', err=True)
+        click.echo(f'Kan {output} niet schrijven ({_reden(e, "niet te schrijven")}).', err=True)
         sys.exit(2)
     click.echo(f'Format {fmt.naam} geschreven naar {output}.')
