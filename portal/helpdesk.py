@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, request, send_file, url_
 from flask_login import current_user
 from peewee import fn
 
-from portal import mail, verwerken
+from portal import mail, verwerken, wizard
 from portal.extensions import db
 from portal.lijsten.formats import SOORTEN, format_voor
 from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Gebeurtenis, Instantie
@@ -162,3 +162,5 @@ def opschonen(dagen):
         dagen = current_app.config["BEWAARTERMIJN_DAGEN"]
     aantal = verwerken.opschonen(dagen)
     click.echo(f"{aantal} originele bestanden verwijderd (ouder dan {dagen} dagen); de aanleveringen blijven bewaard.")
+    controles = wizard.verlopen_controles_opruimen()
+    click.echo(f"{controles} verlopen controles van foute bestanden verwijderd.")

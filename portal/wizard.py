@@ -188,7 +188,7 @@ def controleer(kanaal, keuzes, form, data, naam):
     instantie = Instantie.get_by_id(form.instantie.data)
     gebruiker = current_user if current_user.is_authenticated else None
     if not resultaat.ok:
-        Controle.delete().where(Controle.aangemaakt < nu() - CONTROLE_BEWAREN).execute()
+        verlopen_controles_opruimen()
         controle = Controle.create(
             kanaal=kanaal, gebruiker=gebruiker, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort,
             instantie=instantie, naam=form.naam.data.strip(), email=form.email.data,
@@ -216,6 +216,11 @@ def controleer(kanaal, keuzes, form, data, naam):
     session["controles"] = []
     session["ingediend"] = (session.get("ingediend", []) + [aanlevering.kenmerk])[-10:]
     return "aanlevering", aanlevering
+
+
+def verlopen_controles_opruimen():
+    """Failed checks hold students' data: gone after CONTROLE_BEWAREN (also run by the retention command)."""
+    return Controle.delete().where(Controle.aangemaakt < nu() - CONTROLE_BEWAREN).execute()
 
 
 def bevestigingsmail(aanlevering):

@@ -355,3 +355,14 @@ def test_after_retention_the_detail_page_still_works(login, client):
     assert "verwijderd na de bewaartermijn" in page and "niet (meer) bewaard" in page
     response = client.get(f"/helpdesk/{a.id}/bestand", follow_redirects=True)
     assert "Het originele bestand is na de bewaartermijn verwijderd." in response.get_data(as_text=True)
+
+
+def test_retention_command_also_removes_expired_failed_checks(app):
+    from datetime import timedelta
+    from portal.models import Controle, nu
+    velden = dict(kanaal="publiek", schoolsoort="VO", soort="overstapper", bestandsnaam="fout.xlsx", bestand=b"PK")
+    oud = Controle.create(aangemaakt=nu() - timedelta(hours=4), **velden)
+    vers = Controle.create(**velden)
+    result = app.test_cli_runner().invoke(args=["helpdesk", "opschonen"])
+    assert "1 verlopen controles van foute bestanden verwijderd." in result.output
+    assert Controle.get_or_none(Controle.id == oud.id) is None and Controle.get_or_none(Controle.id == vers.id)
