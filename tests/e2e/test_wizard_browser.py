@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from portal import mail
 from portal.lijsten.formats import format_voor
 from portal.models import Aanlevering, MailBericht
-from tests.builders import leerlingen, titel
+from tests.builders import leerlingen, make_xlsx, titel
 from tests.e2e.conftest import inloggen
 
 pytestmark = pytest.mark.browser
@@ -117,3 +117,49 @@ def test_visitor_with_javascript_gets_inline_messages(browser_page):
     page.get_by_label("Uw e-mailadres").fill("goed@voorbeeld.nl")
     page.get_by_label("Uw e-mailadres").blur()
     expect(page.locator("#fout-email")).to_have_count(0)
+
+
+def tab_naar(page, selector, maximaal=60):
+    """Press Tab until the element matching `selector` has the focus, as a keyboard user would."""
+    for _ in range(maximaal):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} is met Tab niet bereikbaar")
+
+
+def test_the_public_wizard_with_the_keyboard_alone(browser_page, tmp_path):
+    page = browser_page
+    fmt = format_voor("VO", "niet-overstapper")
+    page.goto("/leerlinglijst/")
+    tab_naar(page, "#schoolsoort-VO")
+    page.keyboard.press("Space")
+    tab_naar(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Stap 2: Soort leerlingen")).to_be_visible()
+    # After the swap the focus is on the new step's heading, so the next Tab continues from there.
+    expect(page.locator("#stap-kop")).to_be_focused()
+    tab_naar(page, "#soort-overstapper")  # Tab enters the radio group; the arrow keys choose in it
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#soort-niet-overstapper")).to_be_checked()
+    tab_naar(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Stap 3: Format")).to_be_visible()
+    tab_naar(page, "a.knop[href*='/opsturen']")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Stap 4: Opsturen")).to_be_visible()
+    tab_naar(page, "#instantie")
+    page.keyboard.press("ArrowDown")
+    tab_naar(page, "#naam")
+    page.keyboard.type("Kees Toetsenbord")
+    tab_naar(page, "#email")
+    page.keyboard.type("kees@voorbeeld.nl")
+    tab_naar(page, "#bestand")
+    # Choosing a file opens the system dialog; the browser test hands the file over at that point.
+    bestand = tmp_path / "lijst.xlsx"
+    bestand.write_bytes(make_xlsx(fmt, leerlingen(fmt, 3, seed=99)))
+    page.locator("#bestand").set_input_files(bestand)
+    tab_naar(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
+    assert Aanlevering.get().naam == "Kees Toetsenbord"
