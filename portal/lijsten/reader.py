@@ -19,6 +19,7 @@ import datetime
 import html
 import io
 import re
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -534,9 +535,22 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     prefix = _prefix(sheet_xml)
     rijtags = _check_dimensions(sheet_xml, prefix, limieten)
 
-    waarden = _calamine(data, naam)
+    # Every member is checked and the sheet's extent is bounded: calamine may read it now. It does
+    # so in a thread of its own while the scans below run here (its Rust part lets go of the GIL).
+    calamine = _Calamine(data, naam)
+    calamine.start()
+    try:
+        if rijtags is None:
+            rijtags = _rijtags(sheet_xml, prefix, limieten)
+        overlay = _overlay_nodig(sheet_xml, prefix)
+        merged = _merged(sheet_xml, prefix)
+        hidden_rows = _hidden_rows(rijtags, prefix)
+        marker = _marker(workbook_xml)
+    finally:
+        calamine.join()
+    waarden = calamine.uitkomst()
     del date1904  # calamine applies the 1904 date system itself (checked in the tests)
-    if _overlay_nodig(sheet_xml, prefix):
+    if overlay:
         rijen = _normalise(waarden)
         _overlay_errors(rijen, sheet_xml, prefix)
         _overlay_formulas(rijen, sheet_xml, prefix)
@@ -559,18 +573,64 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
         naam=naam,
         rijen=rijen,
         kolommen=kolommen,
-        merged=_merged(sheet_xml, prefix),
-        hidden_rows=_hidden_rows(rijtags, prefix),
-        marker=_marker(workbook_xml),
+        merged=merged,
+        hidden_rows=hidden_rows,
+        marker=marker,
     )
+
+
+class _Calamine(threading.Thread):
+    """calamine reading one sheet in a thread of its own.
+
+    get_sheet_by_name (the XML parse, ~90 % of calamine's time) runs in Rust without the GIL, so
+    the reader's own scans of the sheet overlap with it on a machine with two cores or more (on one
+    core the two simply take turns). Opening the workbook reads the upload through a Python file
+    object, which needs the GIL (a long regex search here would stall it): that part is done
+    before the thread starts. Create it only after every check that must precede calamine.
+    """
+
+    def __init__(self, data: bytes, naam: str):
+        super().__init__(name="calamine", daemon=True)
+        self._naam = naam
+        self._waarden = None
+        self._fout = None
+        self._wb = _calamine_open(data)     # may raise Bestandsfout; no thread then
+
+    def run(self):
+        try:
+            self._waarden = _calamine_blad(self._wb, self._naam)
+        except Bestandsfout as e:
+            self._fout = e
+        except BaseException:  # pragma: no cover - _calamine_blad turns everything into a Bestandsfout
+            self._fout = Bestandsfout("file_corrupt")
+        finally:
+            self._wb = None
+
+    def uitkomst(self) -> list[list]:
+        self.join()
+        if self._fout is not None:
+            raise self._fout
+        return self._waarden
 
 
 def _calamine(data: bytes, naam: str) -> list[list]:
     """calamine's values of sheet `naam` (the grid as read: '' for empty, floats for numbers)."""
+    return _calamine_blad(_calamine_open(data), naam)
+
+
+def _calamine_open(data: bytes):
     try:
-        wb_cal = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return wb_cal.get_sheet_by_name(naam).to_python(skip_empty_area=False)
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except BaseException as exc:  # calamine raises its own types, and Rust panics surface as PanicException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise Bestandsfout("file_corrupt") from None
+
+
+def _calamine_blad(wb_cal, naam: str) -> list[list]:
+    try:
+        return wb_cal.get_sheet_by_name(naam).to_python(skip_empty_area=False)
+    except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         raise Bestandsfout("file_corrupt") from None
@@ -618,11 +678,9 @@ def _choose_sheet(bladen):
     return gevuld[0][0], gevuld[0][1]
 
 
-def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes:
-    """Find the real extent of the sheet from the cell references, before calamine builds
-    its dense grid: a single cell at XFD1048576 must not allocate a million rows.
-    Only byte counts and regular expressions: this runs on every upload. Returns the start
-    tags of the rows, joined (what _hidden_rows needs: a second pass over the sheet saved)."""
+def _rijtags(xml: bytes, p: bytes, limieten: Limieten) -> bytes:
+    """The start tags of the rows, joined (what _hidden_rows needs: a second pass over the sheet
+    saved); too_many_rows when more rows than allowed hold cells."""
     ep = re.escape(p)
     rijtags = b"".join(re.findall(rb"<" + ep + rb"row\b[^>]*>", xml))
     if rijtags.count(b"<") > limieten.max_rows + 1:
@@ -630,6 +688,16 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes:
         aantal = len(re.findall(rb"<" + ep + rb"row\b[^>]*[^/]>\s*<" + ep + rb"c\b", xml)) - 1
         if aantal > limieten.max_rows:
             raise Bestandsfout("too_many_rows", aantal=aantal, max=limieten.max_rows)
+    return rijtags
+
+
+def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes | None:
+    """Find the real extent of the sheet from the cell references, before calamine builds
+    its dense grid: a single cell at XFD1048576 must not allocate a million rows.
+    Only byte counts and regular expressions: this runs on every upload. Returns the row tags
+    (_rijtags) when it needed them, else None: the usual sheet is settled by one search, and its
+    row tags are collected while calamine reads."""
+    ep = re.escape(p)
     # The row limit: the next power of ten above the allowed rows (a margin for blank rows);
     # a reference with more digits than that is caught by the pattern below.
     digits = len(str(limieten.max_rows + 1))
@@ -639,7 +707,10 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes:
     # it; only a sheet where it finds something gets the exact count below.
     if limieten.max_cols > 26 and not re.search(
             rb"<" + ep + rb'(?:c|row)(?! r="[A-Z]?[0-9]{1,%d}")[\s>/]' % digits, xml):
-        return rijtags
+        return None
+    # Something unusual: the row count decides first (too_many_rows rather than file_corrupt for
+    # a list that is simply too long), then the exact extent.
+    rijtags = _rijtags(xml, p, limieten)
     row_nrs = re.findall(rb'\sr="(\d+)"', rijtags)
     max_row = max(map(int, row_nrs)) if row_nrs else 0
     max_col = 0
