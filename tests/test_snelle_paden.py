@@ -122,3 +122,55 @@ def test_an_idna_label_with_double_hyphen_is_left_to_email_validator():
     from portal.lijsten.formats import lees_email
     assert lees_email('a@aa--a.aa') == (None, (('email_invalid', {}),))
     assert lees_email.snel(['a@aa--a.aa'])[0] == ['a@aa--a.aa']
+
+
+# --- The shortcuts over whole columns equal their plain definitions ------------------------------
+def _eerste_gewoon(waarden):
+    gezien, uit = {}, []
+    for i, v in enumerate(waarden):
+        if v is not None:
+            f = gezien.setdefault(v, i)
+            if f != i:
+                uit.append((i, f))
+    return uit
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(['a', 'b', 'A', 'c1', '']), st.integers(0, 3)), max_size=60))
+def test_repeated_values_are_found_with_their_first_row(waarden):
+    from portal.lijsten.validate import _eerste
+    assert _eerste(waarden) == _eerste_gewoon(waarden)
+
+
+NAMEN = st.sampled_from(['Jan', 'jan', 'JAN', 'Piet', 'Zoë', 'ZOË', 'Straße', 'STRASSE', None])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(NAMEN, st.sampled_from([None, 'van', 'de']), NAMEN,
+                          st.sampled_from([None, dt.date(2010, 1, 1), dt.date(2010, 1, 2)])), max_size=60))
+def test_possible_duplicate_persons_compare_names_casefolded(rijen):
+    """The hash-first search gives what comparing every row's casefolded key gives."""
+    from portal.lijsten.validate import _dubbele_personen
+    voornaam, tussenvoegsel, achternaam, geboortedatum = (list(k) for k in zip(*rijen)) if rijen else ([],) * 4
+    sleutels = [None if a is None or g is None else ((v or '').casefold(), t, a.casefold(), g)
+                for v, t, a, g in rijen]
+    assert _dubbele_personen(voornaam, tussenvoegsel, achternaam, geboortedatum) == _eerste_gewoon(sleutels)
+
+
+def test_same_person_written_in_other_case_is_a_possible_duplicate():
+    from portal.lijsten.validate import _dubbele_personen
+    d = dt.date(2010, 5, 3)
+    assert _dubbele_personen(['Jan', 'JAN', 'Jan'], [None, None, 'van'], ['Berg', 'berg', 'Berg'], [d, d, d]) == [(1, 0)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(['Jan', 'J4n', '', 'x?', 'Zoë', 'van der', 'VMBO-KB', 'HAVO']), min_size=1, max_size=80))
+def test_column_patches_give_the_parser_value_per_cell(waarden):
+    """Rare values to replace are patched in a copy; frequent ones mapped; equal ones left."""
+    fmt = FORMATS['VO-overstapper']
+    for k in fmt.kolommen:
+        schoon, slecht, per_rij = _kolom_lezen(list(waarden), k.lezen)
+        for i, v in enumerate(waarden):
+            s, m = k.lezen(v)
+            assert schoon[i] == s and type(schoon[i]) is type(s), (k.titel, v)
+            assert ((slecht.get(i) if per_rij else slecht.get(v)) or GEEN) == m, (k.titel, v)

@@ -13,6 +13,7 @@ import gc
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterable
 from itertools import compress, count, repeat
 from operator import is_not, ne
 
@@ -394,7 +395,7 @@ def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
         uitkomst = {v: lezen(v) for v in set(rest)}
         schoon = list(waarden) if schoon is None else schoon
         slecht = {}
-        for i in compress(count(), map(uitkomst.__contains__, waarden)):
+        for i in _posities(waarden, uitkomst):
             schoon[i], m = uitkomst[waarden[i]]
             if m:
                 slecht[i] = m
@@ -420,13 +421,51 @@ def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
     for v in rest:
         c = v.__class__
         s, m = _cel(v, lezen) if c is Foutwaarde or c is FormuleZonderWaarde else lezen(v)
-        if s is not v or c is not str:
+        if s is not v and not (s.__class__ is c and s == v):
+            # (An equal value of the same type, like a code the parser returns from its table,
+            # may stay as read: no copy of the column for it.)
             schoon_van[v] = s
         if m:
             meldingen_van[v] = m
     if not schoon_van:
         return waarden, meldingen_van, False
+    plekken = _posities(waarden, schoon_van)
+    if plekken.__class__ is list:
+        # A few rare texts to replace (a mistake): patch a copy where they are.
+        schoon = list(waarden)
+        for i in plekken:
+            schoon[i] = schoon_van[waarden[i]]
+        return schoon, meldingen_van, False
     return list(map(schoon_van.get, waarden, waarden)), meldingen_van, False
+
+
+_WEINIG = 8
+
+
+def _posities(waarden, teksten: dict) -> list[int] | Iterable[int]:
+    """The positions (ascending) of the cells equal to a key of `teksten`: a list when a few rare
+    texts are looked for, else an iterator.
+
+    For a few rare texts, a `count` and `index` scans of the column per text (C loops of cheap
+    compares) beat a dict lookup per cell, which must compare 50,000 strings that are equal but
+    not identical.
+    """
+    if len(teksten) > _WEINIG or not all(v.__class__ is str for v in teksten) \
+            or sum(map(waarden.count, teksten)) * 16 > len(waarden):
+        return compress(count(), map(teksten.__contains__, waarden))
+    uit = []
+    for v in teksten:
+        index = waarden.index
+        i = -1
+        try:
+            while True:
+                i = index(v, i + 1)
+                uit.append(i)
+        except ValueError:
+            pass
+    if len(teksten) > 1:
+        uit.sort()
+    return uit
 
 
 def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list,
@@ -532,28 +571,42 @@ def _regels_identificatie(kolommen, fout_in, meld, n):
 def _eerste(waarden) -> list[tuple[int, int]]:
     """(i, first i) for every repeated non-empty value, in the order of i."""
     try:
-        # value → its first position: the dict keeps the last assignment, so feed it backwards.
-        eerste = dict(zip(reversed(waarden), range(len(waarden) - 1, -1, -1)))
+        # Nothing repeats, the usual case: a set settles it in C.
+        uniek = set(waarden)
+        if len(uniek) == len(waarden) or (None in uniek and
+                                          len(uniek) - 1 == len(waarden) - waarden.count(None)):
+            return []
+        del uniek
+        # One pass collects the values seen before (a set and its add: no position objects), and
+        # only the rows of a repeated value are walked below.
+        gezien_set: set = set()
+        add = gezien_set.add
+        herhaald = {v for v in waarden if v in gezien_set or add(v)}
+        herhaald.discard(None)
+        if not herhaald:
+            return []
+        plekken = compress(count(), map(herhaald.__contains__, waarden))
     except TypeError:
-        uit = []
-        gezien: dict = {}
-        for i, v in enumerate(waarden):
-            if v is not None:
-                f = gezien.setdefault(v, i)
-                if f != i:
-                    uit.append((i, f))
-        return uit
-    leeg = None in eerste
-    if len(eerste) - leeg == len(waarden) - (waarden.count(None) if leeg else 0):
-        return []                         # nothing repeats: the usual case, settled in C
-    herhaald = compress(count(), map(ne, map(eerste.__getitem__, waarden), count()))
-    return [(i, eerste[waarden[i]]) for i in herhaald if waarden[i] is not None]
+        plekken = range(len(waarden))
+    uit = []
+    gezien: dict = {}
+    for i in plekken:
+        v = waarden[i]
+        if v is not None:
+            f = gezien.setdefault(v, i)
+            if f != i:
+                uit.append((i, f))
+    return uit
 
 
 def _casefold_kolom(waarden, leeg):
-    """The column casefolded, once per distinct value; None becomes `leeg`."""
+    """The column casefolded, once per distinct value; None becomes `leeg`. For comparing values
+    only: when casefolding merges no two distinct values (names are written alike as a rule),
+    the column itself compares the same way and comes back as it is."""
     vertaling = {v: v.casefold() for v in set(waarden) if v is not None}
     vertaling[None] = leeg
+    if len(set(vertaling.values())) == len(vertaling):
+        return waarden
     return map(vertaling.__getitem__, waarden)
 
 
@@ -567,13 +620,35 @@ def _regels_dubbel(kolommen, meld, rijnummers):
             dubbel.setdefault(i, set()).add(f)
     # Same name and birth date, other numbers: maybe the same student twice.
     achternaam, geboortedatum = kolommen['achternaam'], kolommen['geboortedatum']
-    sleutels = list(zip(_casefold_kolom(kolommen['voornaam'], ''), kolommen['tussenvoegsel'],
-                        _casefold_kolom(achternaam, None), geboortedatum))
-    for i in _waar_leeg(achternaam) + _waar_leeg(geboortedatum):
-        sleutels[i] = None
-    for i, f in _eerste(sleutels):
+    for i, f in _dubbele_personen(kolommen['voornaam'], kolommen['tussenvoegsel'], achternaam,
+                                  geboortedatum):
         if f not in dubbel.get(i, ()):
             meld('possible_duplicate_person', i, 'achternaam', achternaam[i], andere_rij=rijnummers[f])
+
+
+def _dubbele_personen(voornaam, tussenvoegsel, achternaam, geboortedatum) -> list[tuple[int, int]]:
+    """(i, first i) for every row with the same (voornaam, tussenvoegsel, achternaam, geboortedatum)
+    as an earlier one, names compared casefolded; rows without achternaam or geboortedatum never.
+
+    The rows are first compared by the hash of their key, computed without keeping 50,000 tuples
+    (zip reuses its tuple when hash lets go of it); only the rows whose hash repeats get their key
+    built and compared exactly.
+    """
+    hashes = list(map(hash, zip(_casefold_kolom(voornaam, ''), tussenvoegsel,
+                                _casefold_kolom(achternaam, None), geboortedatum)))
+    for i in _waar_leeg(achternaam) + _waar_leeg(geboortedatum):
+        hashes[i] = None
+    paren = _eerste(hashes)
+    if not paren:
+        return []
+    kandidaten = sorted({i for paar in paren for i in paar})
+
+    def sleutel(i):
+        v = voornaam[i]
+        return (v.casefold() if v is not None else '', tussenvoegsel[i], achternaam[i].casefold(),
+                geboortedatum[i])
+    sleutels = list(map(sleutel, kandidaten))
+    return [(kandidaten[i], kandidaten[f]) for i, f in _eerste(sleutels)]
 
 
 def _regels_naam(kolommen, fout_in, meld, fmt):
