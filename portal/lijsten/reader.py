@@ -322,9 +322,10 @@ def _pad(rijen: list[list]) -> None:
     """Give every row the same length, so rij[j] is safe for every column j."""
     if not rijen:
         return
-    breedte = max(map(len, rijen))
-    if min(map(len, rijen)) == breedte:
+    breedtes = set(map(len, rijen))         # one pass (calamine's grid: one width)
+    if len(breedtes) == 1:
         return
+    breedte = max(breedtes)
     for rij in rijen:
         if len(rij) < breedte:
             rij.extend([None] * (breedte - len(rij)))
