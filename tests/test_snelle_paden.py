@@ -174,3 +174,14 @@ def test_column_patches_give_the_parser_value_per_cell(waarden):
             s, m = k.lezen(v)
             assert schoon[i] == s and type(schoon[i]) is type(s), (k.titel, v)
             assert ((slecht.get(i) if per_rij else slecht.get(v)) or GEEN) == m, (k.titel, v)
+
+
+def test_age_rule_per_date_still_looks_at_the_leerweg_of_each_row():
+    """One date, decided once for both leerwegen: only the BOL rows of a 31-year-old are unusual."""
+    from portal.lijsten.validate import _regels_geboortedatum
+    oud, jong = dt.date(1994, 1, 1), dt.date(2008, 1, 1)
+    kolommen = {'geboortedatum': [oud, oud, jong, oud, None], 'leerweg': ['BBL', 'BOL', 'BOL', None, 'BOL']}
+    gemeld = []
+    _regels_geboortedatum(kolommen, lambda code, i, veld, waarde=None, **p: gemeld.append((code, i, p)),
+                          FORMATS['MBO-overstapper'], dt.date(2025, 3, 1))
+    assert gemeld == [('age_unusual', 1, {'leeftijd': 31, 'schoolsoort': 'het mbo'})]

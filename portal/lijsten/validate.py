@@ -676,19 +676,26 @@ def _leeftijd(geboren: dt.date, op: dt.date) -> int:
 
 
 def _regels_geboortedatum(kolommen, meld, fmt, vandaag):
-    # The rule depends on the pair (date, leerweg) only: decide it once per distinct pair.
+    # The rule depends on the date, and for the mbo on whether the leerweg is BOL: decide it once
+    # per distinct date, both ways (no pairs of 50,000 rows to hash), and look at the leerweg only
+    # in the rows of a date where it matters.
     datums = kolommen['geboortedatum']
-    leerweg = kolommen.get('leerweg') or [None] * len(datums)
+    leerweg = kolommen.get('leerweg')
     vo = fmt.schoolsoort == 'VO'
-    uitkomst = {}
-    for paar in set(zip(datums, leerweg)):
-        if paar[0] is not None:
-            r = _geboortedatum_regel(paar[0], paar[1], vo, vandaag)
-            if r:
-                uitkomst[paar] = r
-    for i in _waar(zip(datums, leerweg), uitkomst):
-        code, params = uitkomst[(datums[i], leerweg[i])]
-        meld(code, i, 'geboortedatum', datum_tekst(datums[i]), **params)
+    uitkomst = {}                          # date → (rule otherwise, rule for BOL)
+    for d in set(datums):
+        if d is not None:
+            r = _geboortedatum_regel(d, None, vo, vandaag)
+            r_bol = r if vo or leerweg is None else _geboortedatum_regel(d, 'BOL', vo, vandaag)
+            if r or r_bol:
+                uitkomst[d] = (r, r_bol)
+    for i in _waar(datums, uitkomst):
+        r, r_bol = uitkomst[datums[i]]
+        if r_bol is not r and leerweg[i] == 'BOL':
+            r = r_bol
+        if r:
+            code, params = r
+            meld(code, i, 'geboortedatum', datum_tekst(datums[i]), **params)
 
 
 def _geboortedatum_regel(d, leerweg, vo, vandaag):
