@@ -185,3 +185,11 @@ def test_age_rule_per_date_still_looks_at_the_leerweg_of_each_row():
     _regels_geboortedatum(kolommen, lambda code, i, veld, waarde=None, **p: gemeld.append((code, i, p)),
                           FORMATS['MBO-overstapper'], dt.date(2025, 3, 1))
     assert gemeld == [('age_unusual', 1, {'leeftijd': 31, 'schoolsoort': 'het mbo'})]
+
+
+def test_joined_column_fast_path_finds_each_wrong_line_and_steps_aside_for_line_breaks():
+    from portal.lijsten.formats import _LEERLINGNUMMER_GOED, _afwijkend, _regelpatroon
+    regels = _regelpatroon(_LEERLINGNUMMER_GOED)
+    assert _afwijkend(regels, ['L1', '', 'L 2', 'L3', 'x' * 21]) == ['', 'L 2', 'x' * 21]
+    assert _afwijkend(regels, ['L1', '']) == ['']                    # an empty last line too
+    assert _afwijkend(regels, ['L1', 'L\n2']) is None                # a value with a line break

@@ -136,13 +136,45 @@ def _datum_voor_melding(v) -> str:
 # distinct: the validator then runs the fast path over the whole column instead of its set.
 # ---------------------------------------------------------------------------------------------
 def snel_patroon(patroon: re.Pattern, uniek: bool = False) -> Callable:
-    """Values that fully match `patroon` are clean as they are."""
+    """Values that fully match `patroon` are clean as they are.
+
+    For a `uniek` column (run over all its cells) the values are joined by line breaks and one
+    regex pass finds the lines that do not match (`_afwijkend`): no Python-level call per cell.
+    The pattern may then not match a line break nor use anchors of its own."""
     volledig = patroon.fullmatch
+    regels = _regelpatroon(patroon) if uniek else None
 
     def snel(waarden):
+        if regels is not None:
+            rest = _afwijkend(regels, waarden)
+            if rest is not None:
+                return rest, None
         return list(filterfalse(volledig, waarden)), None
     snel.uniek = uniek
     return snel
+
+
+def _regelpatroon(patroon: re.Pattern) -> re.Pattern:
+    """Matches (empty) at the start of every line that `patroon` does not fully match."""
+    return re.compile(r'^(?!(?:%s)$)' % patroon.pattern, re.M)
+
+
+def _afwijkend(regels: re.Pattern, waarden, tekst: str | None = None) -> list | None:
+    """The values whose line `regels` finds in the column joined by '\n' (`tekst`, when the caller
+    has it already); None when a value holds a line break itself (then the lines do not say)."""
+    if tekst is None:
+        tekst = '\n'.join(waarden)
+    if tekst.count('\n') != len(waarden) - 1:
+        return None
+    uit = []
+    regel = vorige = 0
+    tel = tekst.count
+    for m in regels.finditer(tekst):
+        p = m.start()
+        regel += tel('\n', vorige, p)
+        vorige = p
+        uit.append(waarden[regel])
+    return uit
 
 
 def _splits(patroon: re.Pattern, waarden) -> tuple[list, list]:
@@ -511,14 +543,20 @@ def lees_telefoon(v):
 _MOBIEL_SNEL = re.compile(r'06[- ]?[1-58][0-9]{7}')
 
 
+_MOBIEL_REGELS = _regelpatroon(_MOBIEL_SNEL)
+
+
 def _snel_telefoon(waarden):
     """06-12345678, 06 12345678, 0612345678 → +31612345678, for the whole column with str methods."""
-    rest = list(filterfalse(_MOBIEL_SNEL.fullmatch, waarden))
+    tekst = '\n'.join(waarden)
+    rest = _afwijkend(_MOBIEL_REGELS, waarden, tekst)
+    if rest is None:
+        rest = list(filterfalse(_MOBIEL_SNEL.fullmatch, waarden))
     if len(rest) == len(waarden):
         return rest, None
     # For every value that matched: drop the separator, then '06' at a line start → '+316'.
     # (The other values come out mangled, but their entries are not used.)
-    tekst = '\n' + '\n'.join(waarden).replace('-', '').replace(' ', '')
+    tekst = '\n' + tekst.replace('-', '').replace(' ', '')
     schoon = tekst.replace('\n06', '\n+316').split('\n')
     del schoon[0]
     if len(schoon) != len(waarden):           # a value with a line break: no shortcut
