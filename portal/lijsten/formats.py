@@ -313,7 +313,7 @@ _BSN_VORM = re.compile(r'(?!0{9})[0-9]{9}')
 # weight × digit mod 11 (the last weight is -1 ≡ 10), and the nine positions are summed by zip/sum.
 _ELF_GEWICHTEN = [bytes.maketrans(b'0123456789', bytes(w * d % 11 for d in range(10)))
                   for w in (9, 8, 7, 6, 5, 4, 3, 2, 10)]
-_MOD11 = bytes(n % 11 for n in range(100))
+_MOD11_TABEL = bytes(n % 11 for n in range(256))
 _NIET_NUL = re.compile(rb'[^\x00]')
 
 
@@ -333,7 +333,10 @@ def _snel_bsn(waarden):
         cijfers = ''.join(goed).encode('ascii')
     if goed:
         per_positie = [cijfers[k::stap].translate(t) for k, t in enumerate(_ELF_GEWICHTEN)]
-        resten = bytes(map(_MOD11.__getitem__, map(sum, zip(*per_positie))))
+        # The nine positions summed per value in one go: read as big integers, the byte strings
+        # add up byte by byte without a carry (each byte is at most 10, nine of them at most 90).
+        sommen = sum(map(int.from_bytes, per_positie)).to_bytes(len(per_positie[0]), 'big')
+        resten = sommen.translate(_MOD11_TABEL)
         rest.extend(goed[m.start()] for m in _NIET_NUL.finditer(resten))
     return rest, None
 
