@@ -32,6 +32,11 @@ def toegang(wie):
     return decorate
 
 
+def _hier():
+    """This page's path and query, to come back to after logging in."""
+    return request.full_path if request.query_string else request.path
+
+
 def check_toegang():
     if request.endpoint is None or request.endpoint == "static":
         return None
@@ -44,9 +49,9 @@ def check_toegang():
     if not current_user.is_authenticated:
         if is_htmx():
             response = current_app.response_class(status=401)
-            response.headers["HX-Redirect"] = url_for("auth.inloggen", next=request.full_path)
+            response.headers["HX-Redirect"] = url_for("auth.inloggen", next=_hier())
             return response
-        return redirect(url_for("auth.inloggen", next=request.full_path))
+        return redirect(url_for("auth.inloggen", next=_hier()))
     if wie == "helpdesk" and not current_user.is_helpdesk:
         abort(404)
     if wie == "beheerder" and not (current_user.is_beheerder or current_user.is_helpdesk):

@@ -35,7 +35,7 @@ def test_default_database_is_sqlite_in_instance_folder(monkeypatch, tmp_path):
 def test_portal_asks_to_log_in(client):
     response = client.get("/")
     assert response.status_code == 302
-    assert "/inloggen" in response.headers["Location"]
+    assert response.headers["Location"] == "/inloggen?next=/"
     page = client.get("/inloggen").get_data(as_text=True)
     assert '<label for="email">E-mailadres' in page and '<label for="wachtwoord">Wachtwoord' in page
 
