@@ -39,9 +39,13 @@ def mijn():
 @toegang("beheerder")
 def detail(aanlevering_id):
     aanlevering = _eigen(aanlevering_id)
+    return _statuspagina(aanlevering, ("aanleveringen.intrekken", {"aanlevering_id": aanlevering.id}))
+
+
+def _statuspagina(aanlevering, intrekken_url):
+    """One status page for the portal and the public link; only the withdraw action differs."""
     return render("aanleveringen/status.html", aanlevering=aanlevering, soorten=SOORTEN,
-                  waarschuwingen=waarschuwingen(aanlevering),
-                  intrekken_url=("aanleveringen.intrekken", {"aanlevering_id": aanlevering.id}))
+                  waarschuwingen=waarschuwingen(aanlevering), intrekken_url=intrekken_url)
 
 
 def _intrekken(aanlevering, **wie):
@@ -64,10 +68,7 @@ def intrekken(aanlevering_id):
 @bp.route("/leerlinglijst/status/<token>")
 @toegang("anoniem")
 def status(token):
-    aanlevering = _via_token(token)
-    return render("aanleveringen/status.html", aanlevering=aanlevering, soorten=SOORTEN,
-                  waarschuwingen=waarschuwingen(aanlevering),
-                  intrekken_url=("aanleveringen.intrekken_publiek", {"token": token}))
+    return _statuspagina(_via_token(token), ("aanleveringen.intrekken_publiek", {"token": token}))
 
 
 @bp.route("/leerlinglijst/status/<token>/intrekken", methods=["POST"])

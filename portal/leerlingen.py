@@ -15,7 +15,7 @@ from peewee import IntegrityError
 from portal.extensions import db
 from portal.leerlingformulier import maak_formulier, model_waarden
 from portal.lijsten.export import export_xlsx
-from portal.lijsten.formats import SOORTEN, format_voor
+from portal.lijsten.formats import GEMEENSCHAPPELIJK, SOORTEN, format_voor
 from portal.models import Gebeurtenis, Instantie, Leerling, nu
 from portal.schooljaar import recente_schooljaren, schooljaar
 from portal.web import render, see_other, toegang
@@ -23,11 +23,12 @@ from portal.web import render, see_other, toegang
 bp = Blueprint("leerlingen", __name__, url_prefix="/leerlingen")
 
 PER_PAGINA = 50
+_TITEL = {k.veld: k.titel for k in GEMEENSCHAPPELIJK}  # column titles from the schema
 SORTERINGEN = {
     # key in the URL → (column title, fields to order by)
     "naam": ("Naam", lambda: (Leerling.achternaam, Leerling.voornaam, Leerling.id)),
-    "leerlingnummer": ("Leerlingnummer", lambda: (Leerling.leerlingnummer, Leerling.id)),
-    "geboortedatum": ("Geboortedatum", lambda: (Leerling.geboortedatum, Leerling.id)),
+    "leerlingnummer": (_TITEL["leerlingnummer"], lambda: (Leerling.leerlingnummer, Leerling.id)),
+    "geboortedatum": (_TITEL["geboortedatum"], lambda: (Leerling.geboortedatum, Leerling.id)),
     "klas": ("Klas", lambda: (Leerling.klas, Leerling.achternaam, Leerling.id)),
     "leerjaar": ("Leerjaar", lambda: (Leerling.leerjaar, Leerling.achternaam, Leerling.id)),
     "type": ("Type", lambda: (Leerling.type, Leerling.achternaam, Leerling.id)),

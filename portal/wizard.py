@@ -174,9 +174,10 @@ def systeem_bevindingen(resultaat, instantie, keuzes, sha256, kanaal):
         # them to learn. The helpdesk sees it anyway in its comparison with the system.
         return bevindingen
     bekend = Leerling.bekend_bij(instantie, resultaat.leerlingen)
+    kolom = keuzes.format.kolom_voor_veld("leerlingnummer").titel
     for leerling in resultaat.leerlingen:
         if leerling.get("leerlingnummer") in bekend:
-            bevindingen.append(Bevinding("already_registered", rij=leerling["rij"], kolom="Leerlingnummer",
+            bevindingen.append(Bevinding("already_registered", rij=leerling["rij"], kolom=kolom,
                                          waarde=leerling["leerlingnummer"],
                                          params={"leerlingnummer": leerling["leerlingnummer"]}))
     return bevindingen

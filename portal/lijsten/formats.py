@@ -281,8 +281,6 @@ def _is_onderwijsnummer(n: str) -> bool:
 def lees_bsn(v):
     if v.__class__ is str and len(v) == 9 and v.isdigit() and v.isascii() and _is_bsn(v):
         return v, GEEN
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
     s, m = _als_tekst(v, id_kolom=True)
     if m or s is None:
         return None, m
@@ -346,8 +344,6 @@ _snel_bsn.uniek = True
 
 
 def lees_onderwijsnummer(v):
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
     s, m = _als_tekst(v, id_kolom=True)
     if m or s is None:
         return None, m
@@ -521,8 +517,6 @@ def lees_telefoon(v):
         snel = _MOBIEL.match(_TELEFOON_WEG.sub('', v))
         if snel:
             return '+31' + snel.group(1), GEEN
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
     s, m = _als_tekst(v, id_kolom=True)
     if m or s is None:
         return None, m
@@ -690,8 +684,6 @@ _CREBO = re.compile(r'^[0-9]{5}\Z')
 def lees_crebo(v):
     if v.__class__ is str and _CREBO.match(v):
         return v, GEEN
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
     s, m = _als_tekst(v, id_kolom=True)
     if m or s is None:
         return None, m

@@ -456,14 +456,7 @@ def _posities(waarden, teksten: dict) -> list[int] | Iterable[int]:
         return compress(count(), map(teksten.__contains__, waarden))
     uit = []
     for v in teksten:
-        index = waarden.index
-        i = -1
-        try:
-            while True:
-                i = index(v, i + 1)
-                uit.append(i)
-        except ValueError:
-            pass
+        uit += _plekken_van(waarden, v)
     if len(teksten) > 1:
         uit.sort()
     return uit
@@ -540,17 +533,22 @@ def _waar(waarden, uitkomst: dict) -> list[int]:
     return list(compress(count(), map(uitkomst.__contains__, waarden))) if uitkomst else []
 
 
-def _waar_leeg(waarden) -> list[int]:
-    """Positions of None: index() walks the column in C, and there are few of them as a rule."""
+def _plekken_van(waarden, v) -> list[int]:
+    """Every position of `v`: index() walks the column in C, and there are few of them as a rule."""
     uit = []
     index = waarden.index
     i = -1
     try:
         while True:
-            i = index(None, i + 1)
+            i = index(v, i + 1)
             uit.append(i)
     except ValueError:
         return uit
+
+
+def _waar_leeg(waarden) -> list[int]:
+    """Positions of None."""
+    return _plekken_van(waarden, None)
 
 
 def _waar_gevuld(waarden) -> list[int]:
