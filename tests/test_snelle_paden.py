@@ -34,6 +34,8 @@ LASTIG = [
     'J.Berg@Voorbeeld.NL', 'jan@', 'a@b.test', 'a@b.invalid', 'x@voorbeeld.nl.', 'a..b@voorbeeld.nl',
     'a' * 65 + '@voorbeeld.nl', 'a' * 60 + '@' + 'b' * 60 + '.' + 'c' * 60 + '.' + 'd' * 60 + '.' + 'e' * 20 + '.nl',
     '25187', '2518', '251870', 'L0000001', 'ABC-123', 'ABC_123', 'abc 123', '-', 'van der', 'Van Der',
+    '03-05-2010', '3-5-2010', '31-02-2010', '29-02-2012', '29-02-2011', '00-01-2010', '01-13-2010', '01-01-0000',
+    '01-01-1850', '01-01-10', '01-01-20100', '2010-05-03', '03/05/2010', ' 03-05-2010', '03-05-2010 ', '٠٣-٠٥-٢٠١٠',
 ]
 
 
@@ -54,7 +56,8 @@ def test_fast_paths_agree_with_the_parsers_on_tricky_values():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet='0123456789 -.+@abcAB\'’éIJ\n', max_size=14), min_size=1, max_size=30))
+@given(st.lists(st.text(alphabet='0123456789 -.+@abcAB\'’éIJ\n', max_size=14)
+                | st.dates().map(lambda d: d.strftime('%d-%m-') + str(d.year).zfill(4)), min_size=1, max_size=30))
 def test_fast_paths_agree_with_the_parsers_on_generated_values(waarden):
     for titel, lezen in PARSERS:
         _zelfde_als_lezen(lezen, waarden)
@@ -193,3 +196,116 @@ def test_joined_column_fast_path_finds_each_wrong_line_and_steps_aside_for_line_
     assert _afwijkend(regels, ['L1', '', 'L 2', 'L3', 'x' * 21]) == ['', 'L 2', 'x' * 21]
     assert _afwijkend(regels, ['L1', '']) == ['']                    # an empty last line too
     assert _afwijkend(regels, ['L1', 'L\n2']) is None                # a value with a line break
+
+
+# --- the C scans of the reader (portal/lijsten/_snel.c) -------------------------------------------
+import csv  # noqa: E402
+import io  # noqa: E402
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+
+from portal.lijsten import _snel, reader  # noqa: E402   (bin/setup builds _snel; this fails without it)
+from portal.lijsten.reader import Bestandsfout, Limieten, read_sheet  # noqa: E402
+
+
+def _zonder_c(data):
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(reader, '_snel', None)
+        try:
+            return read_sheet(data)
+        except Bestandsfout as e:
+            return e.code
+
+
+def _gelezen(data):
+    try:
+        return read_sheet(data)
+    except Bestandsfout as e:
+        return e.code
+
+
+def _zelfde_sheet(a, b):
+    if isinstance(a, str) or isinstance(b, str):
+        assert a == b
+    else:
+        assert a.rijen == b.rijen and a.soort == b.soort
+
+
+CSV_TEKENS = st.text(alphabet='ab;,\t\r\n" é1', max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(CSV_TEKENS)
+def test_c_csv_scan_gives_what_the_csv_module_gives(tekst):
+    data = tekst.encode()
+    kolommen = _snel.csv_kolommen(data, ';', 200, 50_000)
+    if kolommen is not None:
+        rijen = list(csv.reader(io.StringIO(tekst, newline=''), delimiter=';', strict=False))
+        assert [list(k) for k in zip(*rijen)] == kolommen
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(['', 'a', ' ', 'Zoë', '06-12345678', 'van der', '1']),
+                         min_size=3, max_size=3), min_size=1, max_size=8),
+       st.sampled_from(['\r\n', '\n', '\r']), st.booleans())
+def test_read_sheet_with_and_without_the_c_scan_is_the_same(rijen, eol, slot):
+    titels = 'Leerlingnummer;Voornaam;Achternaam'
+    tekst = eol.join([titels] + [';'.join(r) for r in rijen]) + (eol if slot else '')
+    for data in (tekst.encode(), b'\xef\xbb\xbf' + tekst.encode(), tekst.encode('cp1252')):
+        _zelfde_sheet(_gelezen(data), _zonder_c(data))
+
+
+def test_c_scan_reads_the_usual_export_and_shares_equal_values():
+    data = 'Klas;Naam\r\n4B;Zoë\r\n4B;Jan\r\n4B;Zoë\r\n'.encode()
+    kolommen = _snel.csv_kolommen(data.rstrip(b'\r\n'), ';', 200, 50_000)
+    assert kolommen == [['Klas', '4B', '4B', '4B'], ['Naam', 'Zoë', 'Jan', 'Zoë']]
+    assert kolommen[0][1] is kolommen[0][3] and kolommen[1][1] is kolommen[1][3]
+    assert read_sheet(data).alleen_tekst
+
+
+@pytest.mark.parametrize('data', [
+    b'a;b\n"c";d',          # a quote: the csv module's rules apply
+    b'a;b\n\nc;d',          # an empty line: the csv module gives [] for it
+    b'a;b\nc;d;e',          # rows of other widths
+    b'a;b\r\r\nc;d',        # \r then \r\n: an empty line too
+    b'\xff;b\nc;d',         # not UTF-8
+])
+def test_c_scan_declines_what_it_does_not_know(data):
+    assert _snel.csv_kolommen(data, ';', 200, 50_000) is None
+
+
+def test_c_scan_declines_more_rows_or_columns_than_allowed():
+    assert _snel.csv_kolommen(b'a;b;c\n1;2;3', ';', 2, 50_000) is None
+    assert _snel.csv_kolommen(b'a\n1\n2\n3', ';', 200, 2) is None
+    assert _snel.csv_kolommen(b'a\n1\n2', ';', 200, 2) == [['a', '1', '2']]
+
+
+def test_c_scan_of_many_distinct_values_still_gives_each_its_own_text():
+    waarden = [f'L{i:07d}' for i in range(20_000)]
+    data = '\n'.join(['Leerlingnummer;Klas'] + [f'{w};4B' for w in waarden]).encode()
+    kolommen = _snel.csv_kolommen(data, ';', 200, 50_000)
+    assert kolommen[0][1:] == waarden and set(map(id, kolommen[1][1:])) == {id(kolommen[1][1])}
+
+
+def _celrefs_regex(xml, p, digits):
+    return not re.search(rb'<' + re.escape(p) + rb'(?:c|row)(?! r="[A-Z]?[0-9]{1,%d}")[\s>/]' % digits, xml)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b'<c r="A1"', b'<c r="AB1"', b'<c r="Z99999"', b'<c r="Z123456"', b'<c r=""',
+                                 b'<c r="a1"', b'<c', b'<cols', b'<row r="12"', b'<row', b'<rowBreaks', b'<x:c r="A1"',
+                                 b'<c t="s" r="A1"', b' ', b'>', b'/>', b'\t', b'\n', b'"', b'r=', b'<', b'A', b'1',
+                                 b'<c  r="A1"', b'<c\tr="A1"']), max_size=12),
+       st.sampled_from([b'', b'x:']), st.integers(1, 6))
+def test_c_cell_reference_scan_equals_the_regular_expression(delen, prefix, digits):
+    xml = b''.join(delen)
+    assert _snel.celrefs_gewoon(xml, prefix, digits) == _celrefs_regex(xml, prefix, digits)
+
+
+def test_a_cell_far_out_is_still_found_by_the_c_scan():
+    xml = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row>' \
+          b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
+    assert not _snel.celrefs_gewoon(xml, b'', 5)
+    assert _snel.celrefs_gewoon(xml.replace(b'1048576', b'3').replace(b'XFD', b'B'), b'', 5)
+    assert Limieten().max_rows == 50_000

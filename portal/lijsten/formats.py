@@ -678,6 +678,29 @@ def lees_datum(v):
         return _fout('date_invalid')
 
 
+_DATUM_GEWOON = re.compile(r'[0-9]{2}-[0-9]{2}-[0-9]{4}')
+
+
+def _snel_datum(waarden):
+    """dd-mm-jjjj, the template's format and the usual export (4,000 distinct birth dates in a
+    list of 50,000): the date straight from the digits, without the parser's general path."""
+    schoon = []
+    rest = []
+    gewoon = _DATUM_GEWOON.fullmatch
+    for v in waarden:
+        if gewoon(v):
+            try:
+                schoon.append(dt.date(int(v[6:]), int(v[3:5]), int(v[:2])))
+                continue
+            except ValueError:
+                pass
+        rest.append(v)
+        schoon.append(None)
+    return rest, schoon
+
+
+lees_datum.snel = _snel_datum
+
 _CREBO = re.compile(r'^[0-9]{5}\Z')
 
 

@@ -14,6 +14,7 @@ import unicodedata
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 from itertools import compress, count, repeat
 from operator import is_not, ne
@@ -34,9 +35,24 @@ class Resultaat:
     rijen: int                                   # data rows read
     fouten: list[Bevinding] = field(default_factory=list)
     waarschuwingen: list[Bevinding] = field(default_factory=list)
-    # Clean rows keyed by veld, plus 'rij' (spreadsheet row). Dates are datetime.date; leerjaar,
-    # niveau and cohort int; a value that did not pass its check is None.
-    leerlingen: list[dict] = field(default_factory=list)
+    # The clean list by column: veld → one value per data row, plus 'rij' (the spreadsheet row).
+    # Dates are datetime.date; leerjaar, niveau and cohort int; a value that did not pass its
+    # check is None. `leerlingen` gives the same as rows.
+    kolommen: dict[str, list] = field(default_factory=dict)
+
+    @cached_property
+    def leerlingen(self) -> list[dict]:
+        """The clean rows, keyed by veld plus 'rij': built when first asked for, which only the
+        storing of a list without errors does (a list with errors is never stored, so its 50,000
+        row dicts are never made). Built by C-level map/zip/dict.update over copies of one
+        dict that has every key (no dict grows key by key)."""
+        if not self.kolommen:
+            return []
+        velden = tuple(self.kolommen)
+        n = len(self.kolommen['rij'])
+        rijen = list(map(dict.copy, repeat(dict.fromkeys(velden), n)))
+        deque(map(dict.update, rijen, map(zip, repeat(velden), zip(*self.kolommen.values()))), 0)
+        return rijen
 
     @property
     def ok(self) -> bool:
@@ -73,7 +89,7 @@ def _check_bytes(data, fmt, vandaag, limieten) -> Resultaat:
     try:
         sheet = read_sheet(data, limieten)
     except Bestandsfout as e:
-        return _resultaat(fmt, 0, [Bevinding(e.code, params=dict(e.params))], [])
+        return _resultaat(fmt, 0, [Bevinding(e.code, params=dict(e.params))], {})
     return _check_sheet(sheet, fmt, vandaag)
 
 
@@ -206,11 +222,11 @@ def _leeg(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip(' \t\r\n\u00a0\u200b\ufeff'))
 
 
-def _resultaat(fmt, aantal, bevindingen, leerlingen) -> Resultaat:
+def _resultaat(fmt, aantal, bevindingen, kolommen) -> Resultaat:
     bevindingen.sort(key=_volgorde)
     fouten = [b for b in bevindingen if b.is_fout]
     waarschuwingen = [b for b in bevindingen if not b.is_fout]
-    return Resultaat(fmt, aantal, fouten, waarschuwingen, leerlingen)
+    return Resultaat(fmt, aantal, fouten, waarschuwingen, kolommen)
 
 
 def check_sheet(sheet: Sheet, fmt: Format, *, vandaag: dt.date | None = None) -> Resultaat:
@@ -228,7 +244,7 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
     kolommen = sheet.kolommen
     hoogte = len(kolommen[0]) if kolommen else 0
     if not hoogte or not any(not _leeg(v) for k in kolommen for v in k):
-        return _resultaat(fmt, 0, [Bevinding('file_empty')], [])
+        return _resultaat(fmt, 0, [Bevinding('file_empty')], {})
     sets: dict = {}
 
     def uniek(j):
@@ -243,7 +259,7 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
     index, sleutels, bevindingen = _titels_controleren(sheet, fmt)
     if bevindingen:
         aantal = hoogte - 1 - len(_lege_rijen(kolommen, uniek, range(len(kolommen))))
-        return _resultaat(fmt, aantal, bevindingen, [])
+        return _resultaat(fmt, aantal, bevindingen, {})
 
     if sheet.marker and sheet.marker[0] == fmt.naam and sheet.marker[1] < fmt.versie:
         bevindingen.append(Bevinding('format_outdated', params={'format': fmt.naam}))
@@ -283,7 +299,7 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
             bevindingen.append(Bevinding('hidden_rows_included', params={'aantal': len(verborgen)}))
     if not rijnummers:
         bevindingen.append(Bevinding('no_data_rows'))
-        return _resultaat(fmt, 0, bevindingen, [])
+        return _resultaat(fmt, 0, bevindingen, {})
 
     def kolom(j):
         """→ (the data cells of column j, their distinct values if already known, else None)."""
@@ -292,9 +308,10 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
             return k[1:], sets.get(j)
         return list(map(k.__getitem__, posities)), None
 
-    leerlingen, rijbevindingen = _check_rijen(fmt, index, kolom, rijnummers, vandaag, met_letters=True)
+    schoon, rijbevindingen = _check_rijen(fmt, index, kolom, rijnummers, vandaag, met_letters=True,
+                                          alleen_tekst=sheet.alleen_tekst)
     bevindingen.extend(rijbevindingen)
-    return _resultaat(fmt, len(rijnummers), bevindingen, leerlingen)
+    return _resultaat(fmt, len(rijnummers), bevindingen, schoon)
 
 
 def _gevuld(kolom) -> list[int]:
@@ -359,9 +376,8 @@ def check_record(fmt: Format, waarden: dict[str, object], *,
     vandaag = vandaag or dt.date.today()
     rij = [waarden.get(k.veld) for k in fmt.kolommen]
     index = {k.veld: j for j, k in enumerate(fmt.kolommen)}
-    leerlingen, bevindingen = _check_rijen(fmt, index, lambda j: ([rij[j]], None), [None], vandaag, met_letters=False)
-    schoon = leerlingen[0]
-    schoon.pop('rij', None)
+    kolommen, bevindingen = _check_rijen(fmt, index, lambda j: ([rij[j]], None), [None], vandaag, met_letters=False)
+    schoon = {veld: waarden[0] for veld, waarden in kolommen.items() if veld != 'rij'}
     bevindingen.sort(key=_volgorde)
     return schoon, bevindingen
 
@@ -377,7 +393,7 @@ def _cel(v, lezen):
     return lezen(v)
 
 
-def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
+def _kolom_lezen(waarden, lezen, uniek=None, alleen_tekst=False) -> tuple[list, dict, bool]:
     """Map a parser over a column.
 
     → (clean values, findings, per_rij): findings map a raw value to its meldingen, or, when
@@ -387,7 +403,8 @@ def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
     are parsed once per distinct value (`uniek`, when the caller already has the set).
     """
     snel = getattr(lezen, 'snel', None)
-    if snel is not None and getattr(snel, 'uniek', False) and waarden and set(map(type, waarden)) == {str}:
+    if snel is not None and getattr(snel, 'uniek', False) and waarden and (
+            alleen_tekst or set(map(type, waarden)) == {str}):
         # A column of (mostly) distinct texts: a set would not shrink it, so the fast path
         # runs over the column itself.
         rest, schoon = snel(waarden)
@@ -463,8 +480,9 @@ def _posities(waarden, teksten: dict) -> list[int] | Iterable[int]:
 
 
 def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list,
-                 vandaag: dt.date, *, met_letters: bool):
-    """kolom_van(j) → the data cells of sheet column j, one per entry of rijnummers."""
+                 vandaag: dt.date, *, met_letters: bool, alleen_tekst: bool = False):
+    """kolom_van(j) → the data cells of sheet column j, one per entry of rijnummers;
+    alleen_tekst: every cell is a str."""
     n = len(rijnummers)
     bevindingen: list[Bevinding] = []
     add = bevindingen.append
@@ -478,7 +496,7 @@ def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list
         letter = kolomletter(j) if met_letters else None
         letters[k.veld], posities[k.veld], titels[k.veld] = letter, j, k.titel
         ruw, uniek = kolom_van(j)
-        schoon, slecht, per_rij = _kolom_lezen(ruw, k.lezen, uniek)
+        schoon, slecht, per_rij = _kolom_lezen(ruw, k.lezen, uniek, alleen_tekst)
         kolommen[k.veld] = schoon
         fouten = set()
         if slecht:
@@ -514,18 +532,16 @@ def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list
     else:
         _regels_mbo(kolommen, meld, vandaag)
 
-    # The clean rows, built by C-level map/zip/dict (one Python loop over 50,000 rows cost more
-    # than all the column checks together).
-    # Each row starts as a copy of one dict with every key (a copy of a dict of the right size is
-    # a memcpy) and gets its values by update: no dict grows key by key (~15 % faster than dict(zip)).
-    velden = fmt.velden + ('rij',)
-    kolomlijsten = [kolommen[v] for v in fmt.velden] + [rijnummers]
-    leerlingen = list(map(dict.copy, repeat(dict.fromkeys(velden), n)))
-    deque(map(dict.update, leerlingen, map(zip, repeat(velden), zip(*kolomlijsten))), 0)
-    # Both numbers valid: the BSN is the one used.
-    for i in kolommen.get('_beide', ()):
-        leerlingen[i]['onderwijsnummer'] = None
-    return leerlingen, bevindingen
+    # The clean list, by column (Resultaat.leerlingen makes rows of it when asked).
+    beide = kolommen.pop('_beide', ())
+    if beide:
+        # Both numbers valid: the BSN is the one used.
+        onr = kolommen['onderwijsnummer'] = list(kolommen['onderwijsnummer'])
+        for i in beide:
+            onr[i] = None
+    schoon = {veld: kolommen[veld] for veld in fmt.velden}
+    schoon['rij'] = rijnummers
+    return schoon, bevindingen
 
 
 def _waar(waarden, uitkomst: dict) -> list[int]:

@@ -1,0 +1,12 @@
+"""Builds portal/lijsten/_snel (two byte scans of the reader, in C) in place: bin/setup runs
+`python setup.py build_ext --inplace`. The app itself is not packaged; requirements.txt lists
+what it needs."""
+from setuptools import Extension, setup
+
+setup(
+    name="leerlinglijst",
+    version="0",
+    py_modules=[],
+    ext_modules=[Extension("portal.lijsten._snel", ["portal/lijsten/_snel.c"],
+                           extra_compile_args=["-O2", "-Wall", "-Werror"])],
+)
