@@ -309,3 +309,29 @@ def test_a_cell_far_out_is_still_found_by_the_c_scan():
     assert not _snel.celrefs_gewoon(xml, b'', 5)
     assert _snel.celrefs_gewoon(xml.replace(b'1048576', b'3').replace(b'XFD', b'B'), b'', 5)
     assert Limieten().max_rows == 50_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(['', 'a', 'Zoë', 1.0, 1, -0.0, 0.0, True, None, float('inf'),
+                                          dt.date(2010, 5, 3), dt.datetime(2010, 5, 3), dt.time(8, 30)]),
+                         min_size=2, max_size=2), min_size=1, max_size=10))
+def test_c_transposition_equals_zip_and_shares_only_equal_values_of_one_type(rijen):
+    kolommen = _snel.transponeer(rijen)
+    verwacht = [list(k) for k in zip(*rijen)]
+    assert kolommen == verwacht
+    for kolom, origineel in zip(kolommen, verwacht):
+        for v, w in zip(kolom, origineel):
+            assert type(v) is type(w) and repr(v) == repr(w)     # -0.0 stays -0.0, 1 stays int
+
+
+def test_c_transposition_declines_rows_of_other_widths():
+    assert _snel.transponeer([['a', 'b'], ['c']]) is None
+    assert _snel.transponeer([]) == []
+
+
+def test_c_transposition_shares_equal_cells_of_a_column():
+    a, b = ''.join(['4', 'B']), ''.join(['4', 'B'])
+    x, y = float('3'), float('3')
+    assert a is not b and x is not y
+    kolommen = _snel.transponeer([[a, x], [b, y]])
+    assert kolommen[0][0] is kolommen[0][1] and kolommen[1][0] is kolommen[1][1]

@@ -1,10 +1,10 @@
 /*
- * portal.lijsten._snel: two byte scans of the reader, in C.
+ * portal.lijsten._snel: the reader's inner loops, in C.
  *
  * Pure Python reads and checks a 50,000-row list at about 10 µs a row; most of that is making
- * and hashing a million fresh strings. These two functions do what the bytes allow before any
- * Python object exists. Each has a plain definition in reader.py (the csv module, a regular
- * expression) that it must equal; tests/test_snelle_paden.py holds them equal on generated input,
+ * and hashing a million fresh strings. These functions make fewer objects, shared where equal,
+ * and scan bytes before any Python object exists. Each has a plain definition in reader.py (the csv module, zip, a
+ * regular expression) that it must equal; tests/test_snelle_paden.py holds them equal on generated input,
  * and the reader falls back to the plain definition whenever this one declines (returns None).
  *
  * csv_kolommen(data, sep, max_cols, max_rows) -> list[list[str]] | None
@@ -14,6 +14,11 @@
  *     columns repeat a lot, and the validator's sets and dicts over them then compare by
  *     identity with a cached hash. None for anything else: a quote, an empty line, rows of
  *     different widths, more than max_cols columns or max_rows + 1 rows, invalid UTF-8.
+ *
+ * transponeer(rows) -> list[list] | None
+ *     Rows of one width (calamine's grid, the csv module's rows) as columns, like list(zip(*rows))
+ *     but lists, and with equal values in a column made one object (texts, numbers and dates of
+ *     exact types; numbers bit for bit), for the same reason as above. None when the widths differ.
  *
  * celrefs_gewoon(xml, prefix, digits) -> bool
  *     True when every <c and <row tag of the sheet starts with r="…" of at most one column letter
@@ -295,7 +300,120 @@ celrefs_gewoon(PyObject *self, PyObject *args)
     return PyBool_FromLong(gewoon);
 }
 
+/* transponeer: rows -> columns, equal values in a column made one object. */
+typedef struct {
+    Py_hash_t hash;
+    PyObject *str;              /* the shared value; borrowed: the rows keep it alive */
+} StrSlot;
+
+static PyTypeObject *date_type, *datetime_type;     /* datetime.date, datetime.datetime */
+
+/* Cell values that are shared: texts, numbers and dates (what calamine gives), of exact types. */
+static inline int
+deelbaar(PyObject *v)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    return t == &PyUnicode_Type || t == &PyFloat_Type || t == datetime_type || t == date_type;
+}
+
+/* Equal and of one type; numbers bit for bit (0.0 and -0.0 stay apart, as they print apart). */
+static inline int
+gelijk(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    if (Py_TYPE(a) != Py_TYPE(b))
+        return 0;
+    if (Py_TYPE(a) == &PyUnicode_Type)
+        return PyUnicode_Compare(a, b) == 0;
+    if (Py_TYPE(a) == &PyFloat_Type) {
+        double x = PyFloat_AS_DOUBLE(a), y = PyFloat_AS_DOUBLE(b);
+        return memcmp(&x, &y, sizeof(double)) == 0;
+    }
+    return PyObject_RichCompareBool(a, b, Py_EQ) == 1;
+}
+
+static PyObject *
+transponeer(PyObject *self, PyObject *arg)
+{
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "transponeer: a list of rows");
+        return NULL;
+    }
+    Py_ssize_t rows = PyList_GET_SIZE(arg), width = 0;
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        PyObject *rij = PyList_GET_ITEM(arg, i);
+        if (!PyList_Check(rij) && !PyTuple_Check(rij))
+            Py_RETURN_NONE;
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(rij);
+        if (i == 0)
+            width = n;
+        else if (n != width)
+            Py_RETURN_NONE;                     /* rows of other widths: not ours to pad */
+    }
+    PyObject *result = PyList_New(width);
+    if (result == NULL)
+        return NULL;
+    StrSlot *slots = NULL;
+    int *used = NULL;
+    for (Py_ssize_t j = 0; j < width; j++) {
+        PyObject *kolom = PyList_New(rows);
+        if (kolom == NULL)
+            goto fail;
+        PyList_SET_ITEM(result, j, kolom);
+    }
+    Py_ssize_t tabellen = width < TABLE_COLS ? width : TABLE_COLS;
+    slots = PyMem_Calloc((size_t)(tabellen ? tabellen : 1) * TABLE_SIZE, sizeof(StrSlot));
+    used = PyMem_Calloc((size_t)(tabellen ? tabellen : 1), sizeof(int));
+    if (slots == NULL || used == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        PyObject **cellen = PySequence_Fast_ITEMS(PyList_GET_ITEM(arg, i));
+        for (Py_ssize_t j = 0; j < width; j++) {
+            PyObject *v = cellen[j];
+            if (j < tabellen && deelbaar(v)) {
+                Py_hash_t h = PyObject_Hash(v);     /* cached in v: later sets reuse it */
+                if (h == -1)
+                    goto fail;
+                StrSlot *tabel = slots + (size_t)j * TABLE_SIZE;
+                size_t k = (size_t)h & (TABLE_SIZE - 1);
+                for (;;) {
+                    StrSlot *s = &tabel[k];
+                    if (s->str == NULL) {
+                        if (used[j] < TABLE_MAX) {
+                            s->hash = h;
+                            s->str = v;
+                            used[j]++;
+                        }
+                        break;
+                    }
+                    if (s->hash == h && gelijk(s->str, v)) {
+                        v = s->str;
+                        break;
+                    }
+                    k = (k + 1) & (TABLE_SIZE - 1);
+                }
+            }
+            Py_INCREF(v);
+            PyList_SET_ITEM(PyList_GET_ITEM(result, j), i, v);
+        }
+    }
+    PyMem_Free(slots);
+    PyMem_Free(used);
+    return result;
+
+fail:
+    PyMem_Free(slots);
+    PyMem_Free(used);
+    Py_DECREF(result);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"transponeer", transponeer, METH_O,
+     "transponeer(rows) -> the columns (lists), equal values in a column one object; None if the rows differ in width."},
     {"csv_kolommen", csv_kolommen, METH_VARARGS,
      "csv_kolommen(data, sep, max_cols, max_rows) -> the columns of a plain CSV text, or None."},
     {"celrefs_gewoon", celrefs_gewoon, METH_VARARGS,
@@ -304,11 +422,19 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_snel", "Byte scans of the leerlinglijst reader, in C.", -1, methods,
+    PyModuleDef_HEAD_INIT, "_snel", "The leerlinglijst reader's inner loops, in C.", -1, methods,
 };
 
 PyMODINIT_FUNC
 PyInit__snel(void)
 {
+    PyObject *datetime = PyImport_ImportModule("datetime");
+    if (datetime == NULL)
+        return NULL;
+    date_type = (PyTypeObject *)PyObject_GetAttrString(datetime, "date");           /* kept */
+    datetime_type = (PyTypeObject *)PyObject_GetAttrString(datetime, "datetime");   /* kept */
+    Py_DECREF(datetime);
+    if (date_type == NULL || datetime_type == NULL)
+        return NULL;
     return PyModule_Create(&module);
 }

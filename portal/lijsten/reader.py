@@ -306,7 +306,7 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
     _pad(rijen)
     # Columns, not rows: the validator works per column and takes '' for empty, so the cells
     # need no clean-up pass here (Sheet.rijen makes it when someone asks for rows).
-    return Sheet(soort="csv", naam=None, kolommen=list(zip(*rijen)))
+    return Sheet(soort="csv", naam=None, kolommen=_transponeer(rijen))
 
 
 def _csv_kolommen(utf8: bytes, sep: str, limieten: Limieten) -> list[list[str]] | None:
@@ -600,7 +600,7 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     if rijen is waarden:
         # The usual case: calamine's grid, transposed, is what the validator reads ('' for
         # empty, 5.0 for 5 included); Sheet.rijen cleans it up when someone asks for rows.
-        kolommen = list(zip(*waarden))
+        kolommen = _transponeer(waarden)
         rijen = None
 
     return Sheet(
@@ -772,6 +772,16 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes | None:
         if max_row > row_limit or max_col >= limieten.max_cols:
             raise Bestandsfout("file_corrupt")
     return rijtags
+
+
+def _transponeer(rijen: list[list]) -> list:
+    """Rows of one width → columns. The C version also makes equal texts in a column one object
+    (as the CSV scan does), so the validator's sets and dicts compare them by identity."""
+    if _snel is not None:
+        kolommen = _snel.transponeer(rijen)
+        if kolommen is not None:
+            return kolommen
+    return list(zip(*rijen))
 
 
 def _celrefs_gewoon(xml: bytes, p: bytes, digits: int) -> bool:
