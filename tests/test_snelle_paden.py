@@ -233,16 +233,45 @@ def _zelfde_sheet(a, b):
 
 
 CSV_TEKENS = st.text(alphabet='ab;,\t\r\n" é1', max_size=60)
+VELD_MAX = csv.field_size_limit()
 
 
-@settings(max_examples=400, deadline=None)
-@given(CSV_TEKENS)
-def test_c_csv_scan_gives_what_the_csv_module_gives(tekst):
-    data = tekst.encode()
-    kolommen = _snel.csv_kolommen(data, ';', 200, 50_000)
+def _kolommen(data, sep=';', max_cols=200, max_rows=50_000):
+    return _snel.csv_kolommen(data, sep, max_cols, max_rows, VELD_MAX)
+
+
+def _csv_module(tekst, sep=';'):
+    rijen = list(csv.reader(io.StringIO(tekst, newline=''), delimiter=sep, quotechar='"', doublequote=True,
+                            strict=False))
+    while rijen and rijen[-1] == []:
+        rijen.pop()                 # empty trailing lines: the reader drops those rows anyway
+    return rijen
+
+
+@settings(max_examples=1000, deadline=None)
+@given(CSV_TEKENS, st.sampled_from([';', ',', '\t']))
+def test_c_csv_scan_gives_what_the_csv_module_gives(tekst, sep):
+    kolommen = _kolommen(tekst.encode(), sep)
     if kolommen is not None:
-        rijen = list(csv.reader(io.StringIO(tekst, newline=''), delimiter=';', strict=False))
+        rijen = _csv_module(tekst, sep)
+        assert len(set(map(len, rijen))) == 1
         assert [list(k) for k in zip(*rijen)] == kolommen
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet='ab;"\r\n é', max_size=6), min_size=3, max_size=3), min_size=1, max_size=6),
+       st.sampled_from(['\r\n', '\n', '\r']))
+def test_c_csv_scan_reads_what_csv_writer_wrote_as_the_csv_module_does(rijen, eol):
+    for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_ALL):
+        uit = io.StringIO()
+        csv.writer(uit, delimiter=';', quoting=quoting, lineterminator=eol).writerows(rijen)
+        tekst = uit.getvalue()
+        gelezen = _csv_module(tekst)        # (a lone \r is only quoted when it is the line end)
+        kolommen = _kolommen(tekst.encode())
+        if gelezen and [] not in gelezen and len(set(map(len, gelezen))) == 1:
+            assert kolommen == [list(k) for k in zip(*gelezen)]
+        else:
+            assert kolommen is None
 
 
 @settings(max_examples=300, deadline=None)
@@ -257,34 +286,46 @@ def test_read_sheet_with_and_without_the_c_scan_is_the_same(rijen, eol, slot):
 
 
 def test_c_scan_reads_the_usual_export_and_shares_equal_values():
-    data = 'Klas;Naam\r\n4B;Zoë\r\n4B;Jan\r\n4B;Zoë\r\n'.encode()
-    kolommen = _snel.csv_kolommen(data.rstrip(b'\r\n'), ';', 200, 50_000)
+    data = 'Klas;Naam\r\n4B;Zoë\r\n4B;Jan\r\n"4B";Zoë\r\n'.encode()
+    kolommen = _kolommen(data)
     assert kolommen == [['Klas', '4B', '4B', '4B'], ['Naam', 'Zoë', 'Jan', 'Zoë']]
     assert kolommen[0][1] is kolommen[0][3] and kolommen[1][1] is kolommen[1][3]
     assert read_sheet(data).alleen_tekst
 
 
+def test_c_scan_follows_the_csv_module_on_quotes():
+    tekst = 'a;b\r\n"x;""y""";"z\r\nz"\r\n"p"q"r;s"t\r\n'
+    assert _kolommen(tekst.encode()) == [list(k) for k in zip(*_csv_module(tekst))]
+    assert _kolommen(tekst.encode()) == [['a', 'x;"y"', 'pq"r'], ['b', 'z\r\nz', 's"t']]
+    # A quote left open runs to the end of the text; a separator at the very end adds a field.
+    assert _kolommen(b'a\r\n"open;end') == [['a', 'open;end']] == [list(k) for k in zip(*_csv_module('a\r\n"open;end'))]
+    assert _kolommen(b'a;b\nc;') == [['a', 'c'], ['b', '']]
+
+
 @pytest.mark.parametrize('data', [
-    b'a;b\n"c";d',          # a quote: the csv module's rules apply
     b'a;b\n\nc;d',          # an empty line: the csv module gives [] for it
     b'a;b\nc;d;e',          # rows of other widths
     b'a;b\r\r\nc;d',        # \r then \r\n: an empty line too
     b'\xff;b\nc;d',         # not UTF-8
+    b'',
 ])
 def test_c_scan_declines_what_it_does_not_know(data):
-    assert _snel.csv_kolommen(data, ';', 200, 50_000) is None
+    assert _kolommen(data) is None
 
 
-def test_c_scan_declines_more_rows_or_columns_than_allowed():
-    assert _snel.csv_kolommen(b'a;b;c\n1;2;3', ';', 2, 50_000) is None
-    assert _snel.csv_kolommen(b'a\n1\n2\n3', ';', 200, 2) is None
-    assert _snel.csv_kolommen(b'a\n1\n2', ';', 200, 2) == [['a', '1', '2']]
+def test_c_scan_declines_more_rows_columns_or_longer_fields_than_allowed():
+    assert _kolommen(b'a;b;c\n1;2;3', max_cols=2) is None
+    assert _kolommen(b'a\n1\n2\n3', max_rows=2) is None
+    assert _kolommen(b'a\n1\n2', max_rows=2) == [['a', '1', '2']]
+    lang = b'x' * (VELD_MAX + 1)
+    assert _kolommen(b'a\n' + lang) is None and _kolommen(b'a\n"' + lang + b'"') is None
+    assert _kolommen(b'a\n' + lang[1:]) == [['a', lang[1:].decode()]]
 
 
 def test_c_scan_of_many_distinct_values_still_gives_each_its_own_text():
     waarden = [f'L{i:07d}' for i in range(20_000)]
     data = '\n'.join(['Leerlingnummer;Klas'] + [f'{w};4B' for w in waarden]).encode()
-    kolommen = _snel.csv_kolommen(data, ';', 200, 50_000)
+    kolommen = _kolommen(data)
     assert kolommen[0][1:] == waarden and set(map(id, kolommen[1][1:])) == {id(kolommen[1][1])}
 
 

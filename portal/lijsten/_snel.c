@@ -7,13 +7,15 @@
  * regular expression) that it must equal; tests/test_snelle_paden.py holds them equal on generated input,
  * and the reader falls back to the plain definition whenever this one declines (returns None).
  *
- * csv_kolommen(data, sep, max_cols, max_rows) -> list[list[str]] | None
- *     UTF-8 text without quotes, every row the same width: the columns (title row included),
- *     as the csv module would give them transposed. Equal values in a column are one string
- *     object (a small table per column, up to TABLE_MAX distinct values): code, name and date
- *     columns repeat a lot, and the validator's sets and dicts over them then compare by
- *     identity with a cached hash. None for anything else: a quote, an empty line, rows of
- *     different widths, more than max_cols columns or max_rows + 1 rows, invalid UTF-8.
+ * csv_kolommen(data, sep, max_cols, max_rows, field_limit) -> list[list[str]] | None
+ *     UTF-8 text of one width without empty lines, quoted or not: the columns (title row
+ *     included), as the csv module (delimiter=sep, quotechar '"', doublequote, strict=False)
+ *     would give them transposed; line ends at the very end are dropped, as the reader drops
+ *     empty trailing rows. Equal values in a column are one string object (a small table per
+ *     column, up to TABLE_MAX distinct values): code, name and date columns repeat a lot, and
+ *     the validator's sets and dicts over them then compare by identity with a cached hash.
+ *     None for anything else: an empty line, rows of different widths, more than max_cols
+ *     columns or max_rows + 1 rows, a field over field_limit bytes, invalid UTF-8.
  *
  * transponeer(rows) -> list[list] | None
  *     Rows of one width (calamine's grid, the csv module's rows) as columns, like list(zip(*rows))
@@ -71,9 +73,11 @@ new_str(const char *p, Py_ssize_t n, int ascii)
     return s;
 }
 
-/* A new reference to the string of p[0:n], shared with equal earlier cells of the column. */
+/* A new reference to the string of p[0:n], shared with equal earlier cells of the column (t may
+ * be NULL: no table). A new value is remembered only when `onthouden` (p points into the input,
+ * which outlives the table). */
 static PyObject *
-cell(Table *t, const char *p, Py_ssize_t n)
+cell(Table *t, const char *p, Py_ssize_t n, int onthouden)
 {
     /* FNV-1a, 64 bit (the values are short), and whether the cell is ASCII, in one pass. */
     uint64_t h = 1469598103934665603ULL;
@@ -85,7 +89,7 @@ cell(Table *t, const char *p, Py_ssize_t n)
         h *= 1099511628211ULL;
     }
     int ascii = any < 0x80;
-    if (t->slots == NULL)
+    if (t == NULL || t->slots == NULL)
         return new_str(p, n, ascii);
     size_t i = (size_t)h & (TABLE_SIZE - 1);
     for (;;) {
@@ -103,6 +107,8 @@ cell(Table *t, const char *p, Py_ssize_t n)
     PyObject *str = new_str(p, n, ascii);
     if (str == NULL)
         return NULL;
+    if (!onthouden)
+        return str;
     if (t->used < TABLE_MAX) {
         Slot *s = &t->slots[i];
         s->hash = h;
@@ -129,121 +135,248 @@ free_tables(Table *tables, Py_ssize_t width)
     PyMem_Free(tables);
 }
 
+/* The cells of one record, made before the record's width is known. */
+typedef struct {
+    PyObject **items;
+    Py_ssize_t n, cap;
+} Record;
+
+static void
+record_clear(Record *r)
+{
+    for (Py_ssize_t k = 0; k < r->n; k++)
+        Py_DECREF(r->items[k]);
+    r->n = 0;
+}
+
+/* The content of a field that is not one span of the input ("" in quotes, text after a closing
+ * quote): collected here, and never put in a column's table (the table keeps pointers). */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} Scratch;
+
+static int
+scratch_add(Scratch *s, const char *p, size_t n)
+{
+    if (s->len + n > s->cap) {
+        size_t cap = (s->len + n) * 2 + 64;
+        char *b = PyMem_Realloc(s->buf, cap);
+        if (b == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->buf = b;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    return 0;
+}
+
+/*
+ * The csv module's reader for delimiter=sep, quotechar='"', doublequote=True, strict=False (what
+ * reader.py uses), over the whole text: a field that starts with a quote runs to the next lone
+ * quote ("" is one quote; line breaks inside are kept); text after that closing quote is added
+ * to the field; elsewhere a quote is an ordinary character; a record ends at \r, \n or \r\n
+ * outside quotes; at the end of the text an open field ends where the text ends.
+ */
 static PyObject *
 csv_kolommen(PyObject *self, PyObject *args)
 {
     Py_buffer buf;
     int sep;
-    Py_ssize_t max_cols, max_rows;
-    if (!PyArg_ParseTuple(args, "y*Cnn", &buf, &sep, &max_cols, &max_rows))
+    Py_ssize_t max_cols, max_rows, veld_max;
+    if (!PyArg_ParseTuple(args, "y*Cnnn", &buf, &sep, &max_cols, &max_rows, &veld_max))
         return NULL;
-    const char *data = buf.buf;
-    const char *end = data + buf.len;
+    const char *p = buf.buf;
+    const char *end = p + buf.len;
     PyObject *result = NULL;
     Table *tables = NULL;
-    Py_ssize_t width = 0, rows = 0;
+    Py_ssize_t width = -1, rows = 0;
+    Record rec = {NULL, 0, 0};
+    Scratch scratch = {NULL, 0, 0};
+    int decline = 0;
 
-    if (sep > 127 || sep == '"' || sep == '\r' || sep == '\n' || buf.len == 0
-            || memchr(data, '"', (size_t)buf.len) != NULL)
-        goto decline;
-
-    /* Pass 1: the width (from the first line) and the number of lines; every line must have
-     * that width and no line may be empty. */
-    {
-        Py_ssize_t seps = 0;
-        const char *p = data;
-        while (p < end) {
-            char c = *p;
-            if (c == '\r' || c == '\n') {
-                if (rows == 0)
-                    width = seps + 1;
-                else if (seps + 1 != width)
-                    goto decline;
-                if (p == data || p[-1] == '\n' || (p[-1] == '\r' && c == '\r'))
-                    goto decline;           /* an empty line: the csv module gives [] for it */
-                rows++;
-                seps = 0;
-                if (c == '\r' && p + 1 < end && p[1] == '\n')
-                    p++;
-            } else if (c == sep) {
-                seps++;
-            }
-            p++;
-        }
-        if (end[-1] != '\n' && end[-1] != '\r') {      /* a last line without a line end */
-            if (rows == 0)
-                width = seps + 1;
-            else if (seps + 1 != width)
-                goto decline;
-            rows++;
-        }
+    if (sep > 127 || sep == '"' || sep == '\r' || sep == '\n' || buf.len == 0) {
+        decline = 1;
+        goto done;
     }
-    if (width > max_cols || rows > max_rows + 1)
-        goto decline;
-
-    result = PyList_New(width);
-    if (result == NULL)
-        goto fail;
-    for (Py_ssize_t j = 0; j < width; j++) {
-        PyObject *kolom = PyList_New(rows);
-        if (kolom == NULL)
-            goto fail;
-        PyList_SET_ITEM(result, j, kolom);
-    }
-    tables = PyMem_Calloc((size_t)width, sizeof(Table));
-    if (tables == NULL) {
+    rec.cap = max_cols > 0 ? max_cols : 1;
+    rec.items = PyMem_Calloc((size_t)rec.cap, sizeof(PyObject *));
+    if (rec.items == NULL) {
         PyErr_NoMemory();
-        goto fail;
-    }
-    for (Py_ssize_t j = 0; j < width && j < TABLE_COLS; j++) {
-        tables[j].slots = PyMem_Calloc(TABLE_SIZE, sizeof(Slot));
-        if (tables[j].slots == NULL) {
-            PyErr_NoMemory();
-            goto fail;
-        }
+        goto done;
     }
 
-    /* Pass 2: the cells. */
-    {
-        const char *p = data, *begin = data;
-        Py_ssize_t i = 0, j = 0;
-        while (i < rows) {
-            char c = p < end ? *p : '\n';
-            if (c == sep || c == '\r' || c == '\n') {
-                PyObject *s = cell(&tables[j], begin, p - begin);
-                if (s == NULL)
-                    goto fail;
-                PyList_SET_ITEM(PyList_GET_ITEM(result, j), i, s);
-                if (c == sep) {
-                    j++;
-                } else {
-                    j = 0;
-                    i++;
-                    if (c == '\r' && p + 1 < end && p[1] == '\n')
-                        p++;
-                }
-                begin = p + 1;
+    while (p < end) {
+        /* A record. Only line ends from here to the end: those are empty lines, dropped anyway. */
+        const char *q = p;
+        while (q < end && (*q == '\r' || *q == '\n'))
+            q++;
+        if (q == end)
+            break;
+        if (q != p) {
+            decline = 1;            /* an empty line: the csv module gives [] for it */
+            goto done;
+        }
+        Table *tabel = NULL;
+        int record_end = 0;
+        while (!record_end) {
+            /* A field: p is at its first character (or at the end of the text). */
+            if (rec.n == rec.cap) {
+                decline = 1;        /* more than max_cols fields */
+                goto done;
             }
-            p++;
+            tabel = (rows > 0 && tables != NULL && rec.n < width) ? &tables[rec.n] : NULL;
+            const char *begin;
+            Py_ssize_t n;
+            int in_scratch = 0;
+            if (p < end && *p == '"') {
+                p++;
+                begin = p;
+                scratch.len = 0;
+                for (;;) {
+                    const char *quote = memchr(p, '"', (size_t)(end - p));
+                    if (quote == NULL) {                    /* open at the end of the text */
+                        if (in_scratch && scratch_add(&scratch, p, (size_t)(end - p)) < 0)
+                            goto done;
+                        n = end - begin;
+                        p = end;
+                        record_end = 1;
+                        break;
+                    }
+                    if (quote + 1 < end && quote[1] == '"') {   /* "" is one quote */
+                        if (!in_scratch) {
+                            in_scratch = 1;
+                            if (scratch_add(&scratch, begin, (size_t)(quote + 1 - begin)) < 0)
+                                goto done;
+                        } else if (scratch_add(&scratch, p, (size_t)(quote + 1 - p)) < 0) {
+                            goto done;
+                        }
+                        p = quote + 2;
+                        continue;
+                    }
+                    /* The closing quote. */
+                    if (in_scratch && scratch_add(&scratch, p, (size_t)(quote - p)) < 0)
+                        goto done;
+                    n = quote - begin;
+                    p = quote + 1;
+                    if (p < end && *p != sep && *p != '\r' && *p != '\n') {
+                        /* Text after the closing quote belongs to the field (strict=False). */
+                        const char *t = p;
+                        while (t < end && *t != sep && *t != '\r' && *t != '\n')
+                            t++;
+                        if (!in_scratch) {
+                            in_scratch = 1;
+                            if (scratch_add(&scratch, begin, (size_t)n) < 0)
+                                goto done;
+                        }
+                        if (scratch_add(&scratch, p, (size_t)(t - p)) < 0)
+                            goto done;
+                        p = t;
+                    }
+                    break;
+                }
+                if (in_scratch) {
+                    begin = scratch.buf;
+                    n = (Py_ssize_t)scratch.len;
+                }
+            } else {
+                begin = p;
+                while (p < end && *p != sep && *p != '\r' && *p != '\n')
+                    p++;
+                n = p - begin;
+            }
+            if (n > veld_max) {
+                decline = 1;        /* the csv module's field size limit: its error decides */
+                goto done;
+            }
+            PyObject *v = cell(tabel, begin, n, !in_scratch);
+            if (v == NULL)
+                goto done;
+            rec.items[rec.n++] = v;
+            /* What ends the field. */
+            if (p >= end) {
+                record_end = 1;
+            } else if (*p == sep) {
+                p++;
+                if (p == end) {     /* "a;" at the very end: one more, empty field */
+                    if (rec.n == rec.cap) {
+                        decline = 1;
+                        goto done;
+                    }
+                    PyObject *leeg = PyUnicode_New(0, 127);
+                    if (leeg == NULL)
+                        goto done;
+                    rec.items[rec.n++] = leeg;
+                    record_end = 1;
+                }
+            } else if (!record_end) {                   /* \r, \n or \r\n */
+                if (*p == '\r' && p + 1 < end && p[1] == '\n')
+                    p++;
+                p++;
+                record_end = 1;
+            }
         }
+        /* The record is complete. */
+        if (rows == 0) {
+            width = rec.n;
+            result = PyList_New(width);
+            if (result == NULL)
+                goto done;
+            for (Py_ssize_t j = 0; j < width; j++) {
+                PyObject *kolom = PyList_New(0);
+                if (kolom == NULL)
+                    goto done;
+                PyList_SET_ITEM(result, j, kolom);
+            }
+            tables = PyMem_Calloc((size_t)width, sizeof(Table));
+            if (tables == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            for (Py_ssize_t j = 0; j < width && j < TABLE_COLS; j++) {
+                tables[j].slots = PyMem_Calloc(TABLE_SIZE, sizeof(Slot));
+                if (tables[j].slots == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+            }
+        } else if (rec.n != width) {
+            decline = 1;            /* rows of other widths */
+            goto done;
+        }
+        if (++rows > max_rows + 1) {
+            decline = 1;
+            goto done;
+        }
+        for (Py_ssize_t j = 0; j < width; j++) {
+            if (PyList_Append(PyList_GET_ITEM(result, j), rec.items[j]) < 0)
+                goto done;
+        }
+        record_clear(&rec);
     }
-    free_tables(tables, width);
+    if (rows == 0)
+        decline = 1;
+
+done:
+    free_tables(tables, width > 0 ? width : 0);
+    if (rec.items != NULL) {
+        record_clear(&rec);
+        PyMem_Free(rec.items);
+    }
+    PyMem_Free(scratch.buf);
     PyBuffer_Release(&buf);
+    if (decline || PyErr_Occurred()) {
+        Py_XDECREF(result);
+        if (decline || PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        return NULL;
+    }
     return result;
-
-fail:
-    free_tables(tables, width);
-    Py_XDECREF(result);
-    PyBuffer_Release(&buf);
-    if (PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
-        PyErr_Clear();
-        Py_RETURN_NONE;
-    }
-    return NULL;
-
-decline:
-    PyBuffer_Release(&buf);
-    Py_RETURN_NONE;
 }
 
 static inline int
@@ -415,7 +548,7 @@ static PyMethodDef methods[] = {
     {"transponeer", transponeer, METH_O,
      "transponeer(rows) -> the columns (lists), equal values in a column one object; None if the rows differ in width."},
     {"csv_kolommen", csv_kolommen, METH_VARARGS,
-     "csv_kolommen(data, sep, max_cols, max_rows) -> the columns of a plain CSV text, or None."},
+     "csv_kolommen(data, sep, max_cols, max_rows, field_limit) -> the columns of a CSV text, or None."},
     {"celrefs_gewoon", celrefs_gewoon, METH_VARARGS,
      "celrefs_gewoon(xml, prefix, digits) -> True when every cell and row tag starts with a short r=\"…\"."},
     {NULL, NULL, 0, NULL},

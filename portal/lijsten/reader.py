@@ -310,13 +310,12 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
 
 
 def _csv_kolommen(utf8: bytes, sep: str, limieten: Limieten) -> list[list[str]] | None:
-    """The usual export (no quotes, one width, no empty lines), read by the C scan of _snel,
-    straight into columns whose equal values share one string: what the csv module gives,
-    transposed (tests/test_snelle_paden.py holds them equal). None when the scan declines."""
+    """An export of one width without empty lines (the usual one, quoted or not), read by the C
+    scan of _snel straight into columns whose equal values share one string: what the csv module
+    gives, transposed (tests/test_snelle_paden.py holds them equal). None when it declines."""
     if _snel is None:
         return None
-    # Trailing line ends only make empty rows, which are dropped anyway.
-    kolommen = _snel.csv_kolommen(utf8.rstrip(b"\r\n"), sep, limieten.max_cols, limieten.max_rows)
+    kolommen = _snel.csv_kolommen(utf8, sep, limieten.max_cols, limieten.max_rows, csv.field_size_limit())
     if kolommen is None:
         return None
     while kolommen[0] and not any(k[-1].strip() for k in kolommen):
