@@ -168,10 +168,10 @@ def _csv_waarde(v) -> str:
 
 
 def make_csv(fmt: Format, rows, sep: str = ';', encoding: str = 'utf-8-sig', *,
-             titels: list | None = None) -> bytes:
+             titels: list | None = None, quoting: int = csv.QUOTE_MINIMAL) -> bytes:
     kop = list(titels) if titels is not None else list(fmt.titels)
     buf = io.StringIO(newline='')
-    w = csv.writer(buf, delimiter=sep, lineterminator='\r\n')
+    w = csv.writer(buf, delimiter=sep, lineterminator='\r\n', quoting=quoting)
     w.writerow(kop)
     for rij in rows:
         w.writerow([_csv_waarde(v) for v in _als_lijst(fmt, rij, kop)])

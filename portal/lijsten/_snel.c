@@ -398,6 +398,8 @@ celrefs_gewoon(PyObject *self, PyObject *args)
     Py_ssize_t npre = prefix.len;
     int gewoon = 1;
 
+    /* Only bytes are read: other threads (requests of the same worker, calamine) may run. */
+    Py_BEGIN_ALLOW_THREADS
     while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
         const char *q = p + 1;
         p = q;
@@ -428,6 +430,7 @@ celrefs_gewoon(PyObject *self, PyObject *args)
         gewoon = 0;
         break;
     }
+    Py_END_ALLOW_THREADS
     PyBuffer_Release(&xml);
     PyBuffer_Release(&prefix);
     return PyBool_FromLong(gewoon);
