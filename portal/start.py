@@ -31,5 +31,8 @@ def outbox():
 @toegang("helpdesk")
 def outbox_opnieuw():
     aantal = mail.nu_opnieuw()
-    flash(f"{aantal} e-mail(s) worden zo opnieuw verstuurd.", "succes")
+    if aantal == 1:
+        flash("1 e-mail wordt zo opnieuw verstuurd.", "succes")
+    else:
+        flash(f"{aantal} e-mails worden zo opnieuw verstuurd.", "succes")
     return see_other("start.outbox")

@@ -294,11 +294,12 @@ def test_unsent_mail_is_visible_to_the_helpdesk_only(app, login, client):
                        pogingen=3, laatste_fout="ConnectionRefusedError: [Errno 111] Connection refused")
     login("helpdesk")
     start = client.get("/").get_data(as_text=True)
-    assert "1 e-mail(s) zijn nog niet verstuurd" in start
+    assert "1 e-mail is nog niet verstuurd" in start
     page = client.get("/e-mail").get_data(as_text=True)
     assert "school@voorbeeld.nl" in page and "Connection refused" in page
     response = client.post("/e-mail/opnieuw", data={"csrf_token": csrf_from(page)})
     assert response.status_code == 303
+    assert "1 e-mail wordt zo opnieuw verstuurd." in client.get("/e-mail").get_data(as_text=True)
     with app.app_context():
         assert outbox.send_pending() == (1, 0)
     assert "Alle e-mail is verstuurd." in client.get("/e-mail").get_data(as_text=True)
