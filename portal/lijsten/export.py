@@ -18,7 +18,10 @@ from openpyxl.styles import Font
 from openpyxl.workbook.defined_name import DefinedName
 
 from .formats import Format, telefoon_tonen
+from .ooxml import schema_volgorde
 from .reader import MARKER_NAAM
+
+schema_volgorde()
 
 __all__ = ["export_xlsx", "celwaarde"]
 

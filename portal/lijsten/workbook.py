@@ -14,8 +14,11 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .formats import Format
+from .ooxml import schema_volgorde
 from .reader import (MARKER_NAAM, Bestandsfout, FormuleZonderWaarde, Foutwaarde, kolomindex,
                      read_sheet)
+
+schema_volgorde()
 
 __all__ = ["template", "annotated", "TEMPLATE_RIJEN"]
 
