@@ -35,6 +35,8 @@
 #define TABLE_MAX 4096          /* distinct values shared per column; later ones are made anew */
 #define TABLE_SIZE 8192         /* open addressing, load factor <= 1/2 */
 #define TABLE_COLS 64           /* columns that get a table (256 KB each); a real list has ~20 */
+#define MAX_PROBES 32           /* a longer run of taken slots: not shared. Values made to collide
+                                 * (FNV and float hashes can be) cost 32 steps a cell, not 4,096. */
 
 typedef struct {
     uint64_t hash;
@@ -92,6 +94,7 @@ cell(Table *t, const char *p, Py_ssize_t n, int onthouden)
     if (t == NULL || t->slots == NULL)
         return new_str(p, n, ascii);
     size_t i = (size_t)h & (TABLE_SIZE - 1);
+    int probes = 0;
     for (;;) {
         Slot *s = &t->slots[i];
         if (s->str == NULL)
@@ -102,6 +105,8 @@ cell(Table *t, const char *p, Py_ssize_t n, int onthouden)
             Py_INCREF(s->str);
             return s->str;
         }
+        if (++probes == MAX_PROBES)
+            return new_str(p, n, ascii);
         i = (i + 1) & (TABLE_SIZE - 1);
     }
     PyObject *str = new_str(p, n, ascii);
@@ -466,7 +471,10 @@ gelijk(PyObject *a, PyObject *b)
         double x = PyFloat_AS_DOUBLE(a), y = PyFloat_AS_DOUBLE(b);
         return memcmp(&x, &y, sizeof(double)) == 0;
     }
-    return PyObject_RichCompareBool(a, b, Py_EQ) == 1;
+    int r = PyObject_RichCompareBool(a, b, Py_EQ);
+    if (r < 0)
+        PyErr_Clear();          /* (dates of exact types do not fail; if one did: not equal) */
+    return r == 1;
 }
 
 static PyObject *
@@ -515,7 +523,7 @@ transponeer(PyObject *self, PyObject *arg)
                     goto fail;
                 StrSlot *tabel = slots + (size_t)j * TABLE_SIZE;
                 size_t k = (size_t)h & (TABLE_SIZE - 1);
-                for (;;) {
+                for (int probes = 0; probes < MAX_PROBES; probes++) {
                     StrSlot *s = &tabel[k];
                     if (s->str == NULL) {
                         if (used[j] < TABLE_MAX) {
