@@ -264,3 +264,50 @@ def test_html_page_is_not_read_as_csv():
 def test_kolomletter_roundtrip():
     assert [kolomletter(i) for i in (0, 25, 26, 701, 702, 16383)] == ["A", "Z", "AA", "ZZ", "AAA", "XFD"]
     assert all(kolomindex(kolomletter(i)) == i for i in range(0, 20000, 7))
+
+
+# --- the cell length limit (Limieten.max_cell_chars, 32,767 like Excel) ---------------------------------
+def _csv_met_cel(tekst: str, quote: bool = False) -> bytes:
+    cel = f'"{tekst}"' if quote else tekst
+    return f"Leerlingnummer;Achternaam\r\nL1;{cel}\r\nL2;Jansen\r\n".encode()
+
+
+def _xlsx_met_cel(tekst: str) -> bytes:
+    """(openpyxl cuts a cell at 32,767 characters, as Excel does: a longer one is put in by hand.)"""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Leerlingnummer", "Achternaam"])
+    ws.append(["L1", "PLEK"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    uit = io.BytesIO()
+    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(uit, "w", zipfile.ZIP_DEFLATED) as zuit:
+        for item in zin.infolist():
+            zuit.writestr(item, zin.read(item.filename).replace(b"PLEK", tekst.encode()))
+    return uit.getvalue()
+
+
+@pytest.mark.parametrize("maak", [_csv_met_cel, lambda t: _csv_met_cel(t, quote=True), _xlsx_met_cel])
+@pytest.mark.parametrize("lengte", [32_768, 200_000])
+def test_a_cell_longer_than_excel_allows_refuses_the_file_with_its_own_message(maak, lengte):
+    fout = refused(maak("x" * lengte))
+    assert (fout.code, fout.params["soort"]) == ("file_corrupt", "cel_te_lang")
+    from portal.lijsten.errors import Bevinding
+    assert "meer dan 32.767 tekens" in Bevinding(fout.code, params=dict(fout.params)).bericht
+
+
+@pytest.mark.parametrize("maak", [_csv_met_cel, _xlsx_met_cel])
+def test_a_cell_as_long_as_excel_allows_is_read(maak):
+    sheet = read_sheet(maak("x" * 32_767))
+    assert sheet.rijen[1][1] == "x" * 32_767
+
+
+def test_the_cell_length_limit_is_configurable_and_holds_without_the_c_module(monkeypatch):
+    from portal.lijsten import reader
+    data = _csv_met_cel("x" * 21)
+    assert refused(data, Limieten(max_cell_chars=20)).params["soort"] == "cel_te_lang"
+    assert read_sheet(data, Limieten(max_cell_chars=21)).rijen[1][1] == "x" * 21
+    monkeypatch.setattr(reader, "_snel", None)
+    assert refused(data, Limieten(max_cell_chars=20)).params["soort"] == "cel_te_lang"
+    assert refused(_xlsx_met_cel("x" * 21), Limieten(max_cell_chars=20)).params["soort"] == "cel_te_lang"
+    assert read_sheet(_xlsx_met_cel("x" * 21), Limieten(max_cell_chars=21)).rijen[1][1] == "x" * 21

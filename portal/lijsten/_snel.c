@@ -22,6 +22,9 @@
  *     but lists, and with equal values in a column made one object (texts, numbers and dates of
  *     exact types; numbers bit for bit), for the same reason as above. None when the widths differ.
  *
+ * langste_tekst(columns) -> int
+ *     The length of the longest text cell: the reader's cell length limit, checked on every cell.
+ *
  * celrefs_gewoon(xml, prefix, digits) -> bool
  *     True when every <c and <row tag of the sheet starts with r="…" of at most one column letter
  *     and 1..digits digits: the same as
@@ -555,7 +558,34 @@ fail:
     return NULL;
 }
 
+/* langste_tekst: the length of the longest text cell (in characters), 0 when there is none. */
+static PyObject *
+langste_tekst(PyObject *self, PyObject *arg)
+{
+    PyObject *kolommen = PySequence_Fast(arg, "langste_tekst: a list of columns");
+    if (kolommen == NULL)
+        return NULL;
+    Py_ssize_t langste = 0;
+    for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(kolommen); j++) {
+        PyObject *kolom = PySequence_Fast(PySequence_Fast_GET_ITEM(kolommen, j), "langste_tekst: a column");
+        if (kolom == NULL) {
+            Py_DECREF(kolommen);
+            return NULL;
+        }
+        PyObject **cellen = PySequence_Fast_ITEMS(kolom);
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(kolom); i++) {
+            if (PyUnicode_Check(cellen[i]) && PyUnicode_GET_LENGTH(cellen[i]) > langste)
+                langste = PyUnicode_GET_LENGTH(cellen[i]);
+        }
+        Py_DECREF(kolom);
+    }
+    Py_DECREF(kolommen);
+    return PyLong_FromSsize_t(langste);
+}
+
 static PyMethodDef methods[] = {
+    {"langste_tekst", langste_tekst, METH_O,
+     "langste_tekst(columns) -> the length of the longest text cell."},
     {"transponeer", transponeer, METH_O,
      "transponeer(rows) -> the columns (lists), equal values in a column one object; None if the rows differ in width."},
     {"csv_kolommen", csv_kolommen, METH_VARARGS,

@@ -67,7 +67,10 @@ _ALLE = [
     _f('file_corrupt', 'E', BESTAND,
        'Het bestand kan niet worden gelezen; het is beschadigd of geen echt Excel-bestand. '
        'Open het in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).',
-       'Open het bestand in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).'),
+       'Open het bestand in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).',
+       cel_te_lang='Het bestand wordt niet gelezen: er staat een cel in met meer dan {max} tekens, meer dan '
+                   'Excel in een cel kan bewaren. Controleer of u het goede bestand kiest, of sla de lijst '
+                   'opnieuw op vanuit Excel als Excel-werkmap (.xlsx).'),
     _f('file_empty', 'E', BESTAND,
        'Het bestand is leeg. Vul de leerlingen in het format uit stap 3 in.',
        'Controleer of u het goede bestand kiest en of het opgeslagen is met de leerlingen erin.'),

@@ -142,7 +142,7 @@ class Sheet:
             breedte = max(map(len, rijen), default=0)
             if rijen and min(map(len, rijen)) < breedte:
                 rijen = [r + [None] * (breedte - len(r)) if len(r) < breedte else r for r in rijen]
-            self._kolommen = list(zip(*rijen))
+            self._kolommen = _transponeer(rijen)
         return self._kolommen
 
     def __repr__(self):
@@ -213,13 +213,17 @@ def read_sheet(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
         raise Bestandsfout("file_too_large", max=_mb(limieten.max_bytes))
     try:
         if data[:4] == _ZIP:
-            return _read_ooxml(bytes(data), limieten)
-        if data[:8] == _OLE2:
+            sheet = _read_ooxml(bytes(data), limieten)
+        elif data[:8] == _OLE2:
             raise _ole2_fout(data)
-        for magic, soort in _MAGIC_UNSUPPORTED:
-            if data[:len(magic)] == magic:
-                raise Bestandsfout("file_type_unsupported", soort=soort)
-        return _read_csv(bytes(data), limieten)
+        else:
+            for magic, soort in _MAGIC_UNSUPPORTED:
+                if data[:len(magic)] == magic:
+                    raise Bestandsfout("file_type_unsupported", soort=soort)
+            sheet = _read_csv(bytes(data), limieten)
+        if _langste_tekst(sheet.kolommen) > limieten.max_cell_chars:
+            raise _cel_te_lang(limieten)
+        return sheet
     except Bestandsfout:
         raise
     except MemoryError:
@@ -229,6 +233,17 @@ def read_sheet(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
     except Exception:
         # Whatever else a broken file can provoke: it is unreadable, not our crash.
         raise Bestandsfout("file_corrupt") from None
+
+
+def _cel_te_lang(limieten: Limieten) -> Bestandsfout:
+    # Excel keeps at most 32,767 characters in a cell: a longer one was not typed in a list.
+    return Bestandsfout("file_corrupt", soort="cel_te_lang", max=f"{limieten.max_cell_chars:,}".replace(",", "."))
+
+
+def _langste_tekst(kolommen) -> int:
+    if _snel is not None:
+        return _snel.langste_tekst(kolommen)
+    return max((len(v) for k in kolommen for v in k if isinstance(v, str)), default=0)
 
 
 def _mb(n: int) -> int | float:
@@ -292,7 +307,12 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
     if kolommen is not None:
         return Sheet(soort="csv", naam=None, kolommen=kolommen, alleen_tekst=True)
     reader = csv.reader(io.StringIO(tekst, newline=""), delimiter=sep, quotechar='"', doublequote=True, strict=False)
-    rijen = list(reader)
+    try:
+        rijen = list(reader)
+    except csv.Error as e:
+        if "field limit" in str(e):         # over csv.field_size_limit(), far over max_cell_chars
+            raise _cel_te_lang(limieten) from None
+        raise
     if rijen and max(map(len, rijen)) > limieten.max_cols:
         for i, ruwe in enumerate(rijen):
             if len(ruwe) > limieten.max_cols:
