@@ -354,7 +354,10 @@ def test_a_cell_far_out_is_still_found_by_the_c_scan():
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(['', 'a', 'Zoë', 1.0, 1, -0.0, 0.0, True, None, float('inf'),
-                                          dt.date(2010, 5, 3), dt.datetime(2010, 5, 3), dt.time(8, 30)]),
+                                          dt.date(2010, 5, 3), dt.datetime(2010, 5, 3), dt.time(8, 30),
+                                          dt.datetime(2010, 5, 3, fold=1),
+                                          dt.datetime(2010, 5, 3, 12, tzinfo=dt.timezone.utc),
+                                          dt.datetime(2010, 5, 3, 13, tzinfo=dt.timezone(dt.timedelta(hours=1)))]),
                          min_size=2, max_size=2), min_size=1, max_size=10))
 def test_c_transposition_equals_zip_and_shares_only_equal_values_of_one_type(rijen):
     kolommen = _snel.transponeer(rijen)
@@ -362,7 +365,8 @@ def test_c_transposition_equals_zip_and_shares_only_equal_values_of_one_type(rij
     assert kolommen == verwacht
     for kolom, origineel in zip(kolommen, verwacht):
         for v, w in zip(kolom, origineel):
-            assert type(v) is type(w) and repr(v) == repr(w)     # -0.0 stays -0.0, 1 stays int
+            # -0.0 stays -0.0, 1 stays int, 13:00+01:00 is not replaced by the equal 12:00+00:00
+            assert type(v) is type(w) and repr(v) == repr(w)
 
 
 def test_c_transposition_declines_rows_of_other_widths():
@@ -385,3 +389,23 @@ def test_c_transposition_of_values_made_to_collide_is_still_exact():
     kolommen = _snel.transponeer(rijen)
     assert kolommen == [list(k) for k in zip(*rijen)]
     assert len(set(map(id, kolommen[1]))) == 300          # the texts are shared as usual
+
+
+def test_c_transposition_runs_no_code_of_a_cells_own():
+    """An aware datetime's tzinfo is Python code (utcoffset, used by hash and ==); such cells are
+    not shared, so no cell can change the rows while they are transposed."""
+    class Raar(dt.tzinfo):
+        def utcoffset(self, d):
+            for rij in rijen:
+                rij.clear()
+            return dt.timedelta(0)
+    rijen = [[dt.datetime(2020, 1, 1, tzinfo=Raar()), f'x{i}'] for i in range(3)]
+    kolommen = _snel.transponeer(rijen)
+    assert [len(k) for k in kolommen] == [3, 3] and kolommen[1] == ['x0', 'x1', 'x2']
+
+
+def test_c_scan_limits_at_their_edges():
+    import sys
+    assert _kolommen(b'a', max_cols=0) is None
+    assert _kolommen(b'a\n1', max_rows=sys.maxsize) == [['a', '1']]
+    assert _kolommen(b'""x') == [['x']]

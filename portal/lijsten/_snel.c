@@ -32,6 +32,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -167,6 +168,8 @@ typedef struct {
 static int
 scratch_add(Scratch *s, const char *p, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (s->len + n > s->cap) {
         size_t cap = (s->len + n) * 2 + 64;
         char *b = PyMem_Realloc(s->buf, cap);
@@ -206,11 +209,11 @@ csv_kolommen(PyObject *self, PyObject *args)
     Scratch scratch = {NULL, 0, 0};
     int decline = 0;
 
-    if (sep > 127 || sep == '"' || sep == '\r' || sep == '\n' || buf.len == 0) {
+    if (sep > 127 || sep == '"' || sep == '\r' || sep == '\n' || buf.len == 0 || max_cols < 1 || max_rows < 0) {
         decline = 1;
         goto done;
     }
-    rec.cap = max_cols > 0 ? max_cols : 1;
+    rec.cap = max_cols;
     rec.items = PyMem_Calloc((size_t)rec.cap, sizeof(PyObject *));
     if (rec.items == NULL) {
         PyErr_NoMemory();
@@ -355,7 +358,7 @@ csv_kolommen(PyObject *self, PyObject *args)
             decline = 1;            /* rows of other widths */
             goto done;
         }
-        if (++rows > max_rows + 1) {
+        if (rows++ > max_rows) {         /* (rows > max_rows + 1 once counted; no overflow) */
             decline = 1;
             goto done;
         }
@@ -450,14 +453,17 @@ typedef struct {
     PyObject *str;              /* the shared value; borrowed: the rows keep it alive */
 } StrSlot;
 
-static PyTypeObject *date_type, *datetime_type;     /* datetime.date, datetime.datetime */
-
-/* Cell values that are shared: texts, numbers and dates (what calamine gives), of exact types. */
+/* Cell values that are shared: texts, numbers and dates (what calamine gives), of exact types,
+ * and datetimes only when naive with fold 0. Hashing and comparing these runs no Python code (an
+ * aware datetime's tzinfo could: it might change the rows under us), and values equal by == are
+ * then the same value (an aware 12:00+00:00 equals 13:00+01:00, fold 1 equals fold 0). */
 static inline int
 deelbaar(PyObject *v)
 {
-    PyTypeObject *t = Py_TYPE(v);
-    return t == &PyUnicode_Type || t == &PyFloat_Type || t == datetime_type || t == date_type;
+    if (PyUnicode_CheckExact(v) || PyFloat_CheckExact(v) || PyDate_CheckExact(v))
+        return 1;
+    return PyDateTime_CheckExact(v) && PyDateTime_DATE_GET_TZINFO(v) == Py_None
+        && PyDateTime_DATE_GET_FOLD(v) == 0;
 }
 
 /* Equal and of one type; numbers bit for bit (0.0 and -0.0 stay apart, as they print apart). */
@@ -602,13 +608,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__snel(void)
 {
-    PyObject *datetime = PyImport_ImportModule("datetime");
-    if (datetime == NULL)
-        return NULL;
-    date_type = (PyTypeObject *)PyObject_GetAttrString(datetime, "date");           /* kept */
-    datetime_type = (PyTypeObject *)PyObject_GetAttrString(datetime, "datetime");   /* kept */
-    Py_DECREF(datetime);
-    if (date_type == NULL || datetime_type == NULL)
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL)
         return NULL;
     return PyModule_Create(&module);
 }
