@@ -149,7 +149,10 @@ def main() -> None:
         print(json.dumps(_meet(*args.child)))
         return
     sizes = args.sizes or ([1000, 10_000] if args.quick else [1000, 10_000, 50_000])
-    print(f'Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; files in {OUT.relative_to(ROOT)}/; '
+    from portal.lijsten import reader
+    c = 'portal/lijsten/_snel (C) in use' if reader._snel is not None else \
+        'portal/lijsten/_snel MISSING: these are the Python fallback\'s figures (run bin/setup)'
+    print(f'Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {c}; files in {OUT.relative_to(ROOT)}/; '
           f'load average {_load()}')
     doelen = []      # (goal, measured, met)
     print(f'{"format":22} {"rows":>6}  {"calamine r/s":>12} {"openpyxl r/s":>12} {"check r/s":>10} '
