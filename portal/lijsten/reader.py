@@ -22,6 +22,7 @@ import re
 import threading
 import zipfile
 import zlib
+from itertools import compress, repeat
 from dataclasses import dataclass
 
 import defusedxml
@@ -243,7 +244,14 @@ def _cel_te_lang(limieten: Limieten) -> Bestandsfout:
 def _langste_tekst(kolommen) -> int:
     if _snel is not None:
         return _snel.langste_tekst(kolommen)
-    return max((len(v) for k in kolommen for v in k if isinstance(v, str)), default=0)
+    return max(map(_langste_in, kolommen), default=0)
+
+
+def _langste_in(kolom) -> int:
+    try:
+        return max(map(len, kolom), default=0)          # a column of texts (every CSV column)
+    except TypeError:                                   # numbers or dates among them
+        return max(map(len, compress(kolom, map(isinstance, kolom, repeat(str)))), default=0)
 
 
 def _mb(n: int) -> int | float:
