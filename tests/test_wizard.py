@@ -1,4 +1,5 @@
 """The upload wizard in the portal and on the public site: steps, fragments, results, mail."""
+import csv
 import io
 import json
 import random
@@ -10,18 +11,18 @@ from openpyxl import load_workbook
 from portal import mail
 from portal.lijsten.formats import format_voor
 from portal.models import Aanlevering, Controle, Gebruiker, Instantie, Leerling, MailBericht
-from tests.builders import leerling, leerlingen, make_xlsx, titel
+from tests.builders import leerling, leerlingen, make_csv, make_xlsx, titel
 from tests.conftest import csrf_from, csrf_token
 
 VO_OVER = "?schoolsoort=VO&soort=overstapper"
 HX = {"HX-Request": "true"}
 
 
-def post_file(client, url, data, token, **velden):
+def post_file(client, url, data, token, bestandsnaam="leerlingen.xlsx", **velden):
     form = {"csrf_token": token, "instantie": str(Instantie.get(Instantie.brin == "99AA").id),
             "naam": "Test Beheerder", "email": "beheerder@voorbeeld.nl", "toelichting": "", **velden}
     if data is not None:
-        form["bestand"] = (io.BytesIO(data), "leerlingen.xlsx")
+        form["bestand"] = (io.BytesIO(data), bestandsnaam)
     return client.post(url, data=form, content_type="multipart/form-data")
 
 
@@ -189,6 +190,41 @@ def test_the_marked_up_workbook_can_be_downloaded(login, client):
     werkboek = load_workbook(io.BytesIO(response.data))
     assert "Bevindingen" in werkboek.sheetnames
     assert any("elfproef" in str(c.value) for rij in werkboek["Bevindingen"].iter_rows() for c in rij)
+
+
+@pytest.mark.parametrize("quoting, encoding", [(csv.QUOTE_MINIMAL, "utf-8-sig"), (csv.QUOTE_ALL, "cp1252")])
+def test_a_csv_export_is_checked_and_stored_like_a_workbook(login, client, quoting, encoding):
+    """As Excel writes it (quoted where needed, UTF-8 with BOM) and as some administrations do
+    (every field quoted, Windows-1252): the same list is stored with the same clean rows."""
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 6, seed=5)
+    rijen[0][titel(fmt, "achternaam")] = "Çelik"
+    rijen[1][titel(fmt, "mentor")] = 'J. "Joop" de Vries; coördinator'      # a quote and a separator
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    data = make_csv(fmt, rijen, encoding=encoding, quoting=quoting)
+    response = post_file(client, "/uploaden/opsturen" + VO_OVER, data, token, bestandsnaam="leerlingen.csv")
+    assert response.status_code == 303 and "/uploaden/klaar/" in response.headers["Location"], response.headers
+    opgeslagen = json.loads(Aanlevering.get().leerlingen_json)
+    assert [r["rij"] for r in opgeslagen] == [2, 3, 4, 5, 6, 7]
+    assert opgeslagen[0]["achternaam"] == "Çelik" and opgeslagen[1]["mentor"] == 'J. "Joop" de Vries; coördinator'
+    assert [r["bsn"] for r in opgeslagen] == [r[titel(fmt, "bsn")] or None for r in rijen]
+
+
+def test_a_csv_with_errors_gives_its_cells_and_a_marked_up_workbook(login, client):
+    login("vo")
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 4, seed=7)
+    rijen[1][titel(fmt, "bsn")] = "123456788"
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    location = post_file(client, "/uploaden/opsturen" + VO_OVER, make_csv(fmt, rijen), token,
+                         bestandsnaam="leerlingen.csv").headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    bsn_letter = "ABCDEFGHIJKLMNOPQRS"[[k.veld for k in fmt.kolommen].index("bsn")]
+    assert "1 fout" in html and f"<td>{bsn_letter}3</td>" in html and "elfproef" in html
+    werkboek = load_workbook(io.BytesIO(client.get(re.search(r'href="([^"]+gemarkeerd\.xlsx)"', html).group(1)).data))
+    assert werkboek["Leerlingen"][f"{bsn_letter}3"].comment is not None
+    assert Aanlevering.select().count() == 0
 
 
 def test_many_findings_show_the_first_200_and_a_way_to_see_all(login, client):
