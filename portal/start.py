@@ -31,7 +31,9 @@ def outbox():
 @toegang("helpdesk")
 def outbox_opnieuw():
     aantal = mail.nu_opnieuw()
-    if aantal == 1:
+    if aantal == 0:
+        flash("Er staat geen e-mail klaar om opnieuw te versturen.", "succes")
+    elif aantal == 1:
         flash("1 e-mail wordt zo opnieuw verstuurd.", "succes")
     else:
         flash(f"{aantal} e-mails worden zo opnieuw verstuurd.", "succes")

@@ -305,6 +305,13 @@ def test_unsent_mail_is_visible_to_the_helpdesk_only(app, login, client):
     assert "Alle e-mail is verstuurd." in client.get("/e-mail").get_data(as_text=True)
 
 
+def test_resending_an_empty_mail_queue_says_so(login, client):
+    login("helpdesk")
+    page = client.get("/e-mail").get_data(as_text=True)
+    client.post("/e-mail/opnieuw", data={"csrf_token": csrf_from(page)})
+    assert "Er staat geen e-mail klaar om opnieuw te versturen." in client.get("/e-mail").get_data(as_text=True)
+
+
 def test_beheerder_cannot_see_the_mail_queue(login, client):
     login("vo")
     assert client.get("/e-mail").status_code == 404

@@ -28,15 +28,27 @@ from tests.builders import VANDAAG, leerlingen, make_csv, make_xlsx, titel
 from tests.conftest import need
 
 VALIDATOR_VERSIE = "0.4.6"
-CACHE = Path(__file__).resolve().parent / ".cache" / "ooxml-validate"
+CACHE = Path(__file__).resolve().parent / ".cache" / f"ooxml-validate-{VALIDATOR_VERSIE}"
 INDEX = CACHE / "package" / "dist" / "npm" / "index.js"
 SCRIPT = Path(__file__).resolve().parent / "ooxml_validate.mjs"
+
+
+def _uitpakken(pakket: Path, doel: Path) -> None:
+    with tarfile.open(pakket) as tar:
+        if hasattr(tarfile, "data_filter"):                 # Python 3.11.4 and newer
+            tar.extractall(doel, filter="data")
+        else:                                               # (Debian 12's 3.11.2): check the names ourselves
+            for lid in tar.getmembers():
+                assert (lid.isfile() or lid.isdir()) and not lid.name.startswith("/") and ".." not in lid.name.split("/")
+            tar.extractall(doel)
 
 
 @pytest.fixture(scope="session")
 def validator() -> Path:
     node = shutil.which("node")
-    need(node is not None, "node ontbreekt: nodig voor de Open XML-validatie (sudo apt-get install nodejs npm)")
+    need(node is not None, "node ontbreekt: nodig voor de Open XML-validatie (Node 20 of nieuwer)")
+    versie = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+    need(int(versie.lstrip("v").split(".")[0]) >= 20, f"Node {versie} is te oud voor @ooxml-tools/validate: Node 20 of nieuwer")
     if not INDEX.exists():
         npm = shutil.which("npm")
         need(npm is not None, "npm ontbreekt: nodig om @ooxml-tools/validate op te halen (sudo apt-get install npm)")
@@ -46,12 +58,13 @@ def validator() -> Path:
                                   "--json"], capture_output=True, text=True, timeout=300)
             need(uit.returncode == 0, f"npm pack @ooxml-tools/validate mislukt: {uit.stderr[-500:]}")
             doel = Path(tmp) / "uitgepakt"
-            with tarfile.open(Path(tmp) / json.loads(uit.stdout)[0]["filename"]) as tar:
-                tar.extractall(doel, filter="data")
+            _uitpakken(Path(tmp) / json.loads(uit.stdout)[0]["filename"], doel)
             try:
                 os.rename(doel, CACHE)            # atomic: a parallel worker may have been first
             except OSError:
-                assert INDEX.exists()
+                if not INDEX.exists():            # a half-written cache of an interrupted run
+                    shutil.rmtree(CACHE)
+                    os.rename(doel, CACHE)
     return INDEX
 
 

@@ -1,11 +1,11 @@
 """What the workbooks we write need of openpyxl beyond its defaults.
 
-openpyxl writes the children of a <font> in an order of its own (name, family, color, sz, …).
-The schema of ECMA-376 (sml.xsd, CT_Font) is a sequence: b, i, strike, condense, extend, outline,
-shadow, u, vertAlign, sz, color, name, family, charset, scheme, which is the order Excel itself
-writes and the Open XML SDK (what Office validates with) checks. Excel opens openpyxl's order as
-it is today; we write the schema's order anyway, so that the template, the annotated file and the
-export pass a strict validator too (tests/test_ooxml.py runs the Open XML SDK over them).
+openpyxl writes the children of a <font> in an order of its own (name, charset, family, b, …,
+color, sz, …). The Open XML SDK, which Office validates packages with, expects the order that
+Excel itself writes: b, i, strike, condense, extend, outline, shadow, u, vertAlign, sz, color,
+name, family, charset, scheme, and reports openpyxl's order as an unexpected element. Excel
+opens openpyxl's order as it is today; we write Excel's order anyway, so that the template, the
+annotated file and the export pass the SDK's validation too (tests/test_ooxml.py).
 """
 from __future__ import annotations
 

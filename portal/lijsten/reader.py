@@ -39,9 +39,9 @@ except ImportError:  # pragma: no cover - isal is in requirements.txt
     _INFLATE_FOUT = (zlib.error,)
 
 try:
-    # Two byte scans in C (portal/lijsten/_snel.c, built by bin/setup): the usual CSV straight into
-    # columns, and the cell-reference check of a sheet. Each declines what it does not know, and
-    # the code below then does the same in Python, only slower.
+    # The reader's inner loops in C (portal/lijsten/_snel.c, built by bin/setup): a CSV straight
+    # into columns, a grid transposed, the cell-reference scan of a sheet, the longest text. Each
+    # declines what it does not know, and the code below then does the same in Python, slower.
     from . import _snel
 except ImportError:  # pragma: no cover - bin/setup builds it; tests/test_snelle_paden.py needs it
     _snel = None

@@ -377,7 +377,7 @@ def check_record(fmt: Format, waarden: dict[str, object], *,
     rij = [waarden.get(k.veld) for k in fmt.kolommen]
     index = {k.veld: j for j, k in enumerate(fmt.kolommen)}
     kolommen, bevindingen = _check_rijen(fmt, index, lambda j: ([rij[j]], None), [None], vandaag, met_letters=False)
-    schoon = {veld: waarden[0] for veld, waarden in kolommen.items() if veld != 'rij'}
+    schoon = {veld: kolom[0] for veld, kolom in kolommen.items() if veld != 'rij'}
     bevindingen.sort(key=_volgorde)
     return schoon, bevindingen
 
