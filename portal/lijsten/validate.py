@@ -428,7 +428,7 @@ def _kolom_lezen(waarden, lezen, uniek=None, alleen_tekst=False) -> tuple[list, 
     schoon_van: dict = {}                 # raw → clean, only where they differ
     meldingen_van: dict = {}
     if snel is not None and uniek:
-        teksten = [v for v in uniek if v.__class__ is str]
+        teksten = list(uniek) if alleen_tekst else [v for v in uniek if v.__class__ is str]
         rest, schoon = snel(teksten)
         if schoon is not None:
             schoon_van.update(zip(teksten, schoon))
