@@ -139,10 +139,16 @@ def _eerste_gewoon(waarden):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.sampled_from(['a', 'b', 'A', 'c1', '']), st.integers(0, 3)), max_size=60))
+@given(st.lists(st.one_of(st.none(), st.sampled_from(['a', 'b', 'A', 'c1', '', 1.0, True, dt.date(2010, 1, 1)]),
+                          st.integers(0, 3)), max_size=60))
 def test_repeated_values_are_found_with_their_first_row(waarden):
-    from portal.lijsten.validate import _eerste
-    assert _eerste(waarden) == _eerste_gewoon(waarden)
+    """In C (_snel.eerste) and in Python alike; 1, 1.0 and True are one value, as in a dict."""
+    from portal.lijsten import validate
+    assert validate._eerste(waarden) == _eerste_gewoon(waarden)
+    assert _snel.eerste(waarden) == _eerste_gewoon(waarden)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(validate, '_snel', None)
+        assert validate._eerste(waarden) == _eerste_gewoon(waarden)
 
 
 NAMEN = st.sampled_from(['Jan', 'jan', 'JAN', 'Piet', 'Zoë', 'ZOË', 'Straße', 'STRASSE', None])

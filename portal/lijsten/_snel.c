@@ -22,6 +22,10 @@
  *     but lists, and with equal values in a column made one object (texts, numbers and dates of
  *     exact types; numbers bit for bit), for the same reason as above. None when the widths differ.
  *
+ * eerste(values) -> list[tuple[int, int]]
+ *     (i, first i) for every value equal to an earlier one (None left out): the duplicate rules'
+ *     one pass, with a dict as validate._eerste keeps one, without a Python loop.
+ *
  * langste_tekst(columns) -> int
  *     The length of the longest text cell: the reader's cell length limit, checked on every cell.
  *
@@ -589,7 +593,63 @@ langste_tekst(PyObject *self, PyObject *arg)
     return PyLong_FromSsize_t(langste);
 }
 
+/* eerste: (i, first i) for every value equal to an earlier one (None left out), in the order of i.
+ * A dict from value to its first position, as the Python version in validate.py keeps. */
+static PyObject *
+eerste(PyObject *self, PyObject *arg)
+{
+    PyObject *waarden = PySequence_Fast(arg, "eerste: a list");
+    if (waarden == NULL)
+        return NULL;
+    PyObject *gezien = PyDict_New();
+    PyObject *uit = PyList_New(0);
+    if (gezien == NULL || uit == NULL)
+        goto fail;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(waarden);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* Reread the items each time: hashing or comparing a value may run Python code. */
+        if (i >= PySequence_Fast_GET_SIZE(waarden))
+            break;
+        PyObject *v = PySequence_Fast_GET_ITEM(waarden, i);
+        if (v == Py_None)
+            continue;
+        Py_INCREF(v);
+        PyObject *plek = PyLong_FromSsize_t(i);
+        if (plek == NULL) {
+            Py_DECREF(v);
+            goto fail;
+        }
+        PyObject *eerder = PyDict_SetDefault(gezien, v, plek);     /* borrowed */
+        Py_DECREF(v);
+        if (eerder == NULL) {
+            Py_DECREF(plek);
+            goto fail;
+        }
+        if (eerder != plek) {
+            PyObject *paar = PyTuple_Pack(2, plek, eerder);
+            if (paar == NULL || PyList_Append(uit, paar) < 0) {
+                Py_XDECREF(paar);
+                Py_DECREF(plek);
+                goto fail;
+            }
+            Py_DECREF(paar);
+        }
+        Py_DECREF(plek);
+    }
+    Py_DECREF(gezien);
+    Py_DECREF(waarden);
+    return uit;
+
+fail:
+    Py_XDECREF(gezien);
+    Py_XDECREF(uit);
+    Py_DECREF(waarden);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"eerste", eerste, METH_O,
+     "eerste(values) -> [(i, first i)] for every value equal to an earlier one, None left out."},
     {"langste_tekst", langste_tekst, METH_O,
      "langste_tekst(columns) -> the length of the longest text cell."},
     {"transponeer", transponeer, METH_O,

@@ -23,6 +23,7 @@ from .errors import Bevinding
 from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN, LEERJAREN,
                       MBO_LEERJAREN, Format, achternaam_begint_met_tussenvoegsel, datum_tekst,
                       waarde_tekst)
+from .reader import _snel
 from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sheet, kolomletter,
                      read_sheet)
 
@@ -595,6 +596,9 @@ def _eerste(waarden) -> list[tuple[int, int]]:
                                           len(uniek) - 1 == len(waarden) - waarden.count(None)):
             return []
         del uniek
+        if _snel is not None:
+            # Something repeats: the same walk with the same dict, in C (3-4 ms instead of 8-11).
+            return _snel.eerste(waarden)
         # One pass collects the values seen before (a set and its add: no position objects), and
         # only the rows of a repeated value are walked below.
         gezien_set: set = set()
