@@ -15,6 +15,7 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
+from portal.lijsten.formats import max_lengte
 
 SCHOOLSOORTEN = ("VO", "MBO")
 ROLLEN = {
@@ -196,36 +197,38 @@ class AanleveringInhoud(db.Model):
 
 
 class Leerling(db.Model):
+    # The columns of the formats take their length from the schema (formats.py), the one place
+    # where a column's rules stand; a clean value always fits.
     instantie = ForeignKeyField(Instantie, backref="leerlingen", on_delete="CASCADE")
     type = CharField(max_length=20)  # overstapper | niet-overstapper
     schooljaar = CharField(max_length=9, index=True)
     aanlevering = ForeignKeyField(Aanlevering, null=True, backref="leerlingen", on_delete="SET NULL")
-    leerlingnummer = CharField(max_length=20)
-    bsn = CharField(max_length=9, null=True)
-    onderwijsnummer = CharField(max_length=9, null=True)
-    voorletters = CharField(max_length=20)
-    voornaam = CharField(max_length=200)
-    tussenvoegsel = CharField(max_length=10, default="")
-    achternaam = CharField(max_length=200, index=True)
-    geslacht = CharField(max_length=1)
+    leerlingnummer = CharField(max_length=max_lengte("leerlingnummer"))
+    bsn = CharField(max_length=max_lengte("bsn"), null=True)
+    onderwijsnummer = CharField(max_length=max_lengte("onderwijsnummer"), null=True)
+    voorletters = CharField(max_length=max_lengte("voorletters"))
+    voornaam = CharField(max_length=max_lengte("voornaam"))
+    tussenvoegsel = CharField(max_length=max_lengte("tussenvoegsel"), default="")
+    achternaam = CharField(max_length=max_lengte("achternaam"), index=True)
+    geslacht = CharField(max_length=max_lengte("geslacht"))
     geboortedatum = DateField()
-    postcode = CharField(max_length=7, default="")
-    woonplaats = CharField(max_length=80, default="")
-    telefoonnummer = CharField(max_length=20, default="")
-    email = CharField(max_length=254, default="")
-    klas = CharField(max_length=20, default="")
+    postcode = CharField(max_length=max_lengte("postcode"), default="")
+    woonplaats = CharField(max_length=max_lengte("woonplaats"), default="")
+    telefoonnummer = CharField(max_length=max_lengte("telefoonnummer"), default="")
+    email = CharField(max_length=max_lengte("email"), default="")
+    klas = CharField(max_length=max_lengte("klas"), default="")
     leerjaar = IntegerField(null=True)
-    onderwijsniveau = CharField(max_length=20, default="")
-    profiel_sector = CharField(max_length=50, default="")
-    mentor = CharField(max_length=100, default="")
-    vervolgwens = CharField(max_length=10, default="")
-    lob_activiteit = CharField(max_length=200, default="")
-    crebocode = CharField(max_length=5, default="")
-    opleidingsnaam = CharField(max_length=150, default="")
+    onderwijsniveau = CharField(max_length=max_lengte("onderwijsniveau"), default="")
+    profiel_sector = CharField(max_length=max_lengte("profiel_sector"), default="")
+    mentor = CharField(max_length=max_lengte("mentor"), default="")
+    vervolgwens = CharField(max_length=max_lengte("vervolgwens"), default="")
+    lob_activiteit = CharField(max_length=max_lengte("lob_activiteit"), default="")
+    crebocode = CharField(max_length=max_lengte("crebocode"), default="")
+    opleidingsnaam = CharField(max_length=max_lengte("opleidingsnaam"), default="")
     niveau = IntegerField(null=True)
-    leerweg = CharField(max_length=3, default="")
+    leerweg = CharField(max_length=max_lengte("leerweg"), default="")
     cohort = IntegerField(null=True)
-    studieloopbaanbegeleider = CharField(max_length=100, default="")
+    studieloopbaanbegeleider = CharField(max_length=max_lengte("studieloopbaanbegeleider"), default="")
     verwachte_einddatum = DateField(null=True)
     aangemaakt = DateTimeField(default=nu)
     gewijzigd = DateTimeField(default=nu)

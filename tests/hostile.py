@@ -198,20 +198,12 @@ def duplicate_members() -> bytes:
 def encrypted_member() -> bytes:
     """A zip whose member has the 'encrypted' flag (bit 0) set in both headers."""
     data = bytearray(xlsx())
-    i = 0
-    while True:
-        i = data.find(b"PK\x03\x04", i)
-        if i < 0:
-            break
-        data[i + 6] |= 1
-        i += 4
-    i = 0
-    while True:
-        i = data.find(b"PK\x01\x02", i)
-        if i < 0:
-            break
-        data[i + 8] |= 1
-        i += 4
+    # The general-purpose flags: offset 6 in a local header, 8 in a central directory entry.
+    for kop, plek in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = data.find(kop)
+        while i >= 0:
+            data[i + plek] |= 1
+            i = data.find(kop, i + 4)
     return bytes(data)
 
 

@@ -438,3 +438,17 @@ def test_every_catalog_code_has_a_test():
     tekst = ''.join(p.read_text(encoding='utf-8') for p in Path(__file__).parent.rglob('*.py'))
     zonder = [c for c in CATALOG if c not in LATER_GETEST and f"'{c}'" not in tekst and f'"{c}"' not in tekst]
     assert zonder == []
+
+
+@pytest.mark.parametrize('veld, waarde, tekens', [
+    ('leerlingnummer', 'L 12#', 'spatie #'),
+    ('voornaam', 'J4n@4', '4 @'),
+    ('achternaam', 'de\u0007 Vr\u0001ies', 'onzichtbaar teken'),
+])
+def test_invalid_characters_are_named_as_a_person_reads_them(veld, waarde, tekens):
+    fmt = FORMATS['VO-overstapper']
+    rij = dict(zip(fmt.velden, leerlingen(fmt, 1)[0].values()))
+    rij[veld] = waarde
+    _, bevindingen = check_record(fmt, rij, vandaag=VANDAAG)
+    assert [b.bericht for b in bevindingen if b.code == 'invalid_characters'] == [
+        f'{titel(fmt, veld)} bevat tekens die niet zijn toegestaan: {tekens}.']

@@ -214,6 +214,14 @@ def tekst_lezer(max_len: int) -> Callable:
 _NIET_IN_NAAM = re.compile(r"[^\w \-'’.]|[\d_]")
 
 
+def _ongeldige_tekens(gevonden: list[str]) -> tuple[str, dict]:
+    """invalid_characters, naming each character once as a person reads it: a space as 'spatie',
+    one that cannot be seen (a control character) as 'onzichtbaar teken'."""
+    tekens = ' '.join(dict.fromkeys('spatie' if c == ' ' else c if c.isprintable() else 'onzichtbaar teken'
+                                    for c in gevonden))
+    return ('invalid_characters', {'tekens': tekens})
+
+
 def naam_lezer(max_len: int = 200) -> Callable:
     """Letters (any script), space, - ' ’ . — no digits or other punctuation."""
     def lezen(v):
@@ -225,8 +233,7 @@ def naam_lezer(max_len: int = 200) -> Callable:
         meldingen = []
         fout = _NIET_IN_NAAM.findall(s)
         if fout:
-            tekens = ' '.join(dict.fromkeys(fout))
-            meldingen.append(('invalid_characters', {'tekens': tekens}))
+            meldingen.append(_ongeldige_tekens(fout))
         if len(s) > max_len:
             meldingen.append(('too_long', {'max': max_len}))
         return (None if fout else s), tuple(meldingen)
@@ -246,8 +253,7 @@ def lees_leerlingnummer(v):
     meldingen = []
     fout = _LEERLINGNUMMER_FOUT.findall(s)
     if fout:
-        tekens = ' '.join(repr(c)[1:-1] if c != ' ' else 'spatie' for c in dict.fromkeys(fout))
-        meldingen.append(('invalid_characters', {'tekens': tekens}))
+        meldingen.append(_ongeldige_tekens(fout))
     if len(s) > 20:
         meldingen.append(('too_long', {'max': 20}))
     return (None if meldingen else s), tuple(meldingen)
@@ -960,6 +966,11 @@ FORMATS: dict[str, Format] = {
     )
 }
 assert [len(f.kolommen) for f in FORMATS.values()] == [19, 18, 23, 22]
+
+
+def max_lengte(veld: str) -> int:
+    """The longest value a column of `veld` may hold in any format (for the database's columns)."""
+    return max(k.max_len for f in FORMATS.values() for k in f.kolommen if k.veld == veld and k.max_len)
 
 
 def format_voor(schoolsoort: str, soort: str) -> Format:
