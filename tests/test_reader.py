@@ -294,6 +294,9 @@ def test_a_cell_longer_than_excel_allows_refuses_the_file_with_its_own_message(m
     assert (fout.code, fout.params["soort"]) == ("file_corrupt", "cel_te_lang")
     from portal.lijsten.errors import Bevinding
     assert "meer dan 32.767 tekens" in Bevinding(fout.code, params=dict(fout.params)).bericht
+    assert fout.params["cel"] == "B2"          # where it is, to find and shorten it
+    assert Bevinding(fout.code, params=dict(fout.params)).bericht.startswith(
+        "Het bestand wordt niet gelezen: cel B2 bevat meer dan 32.767 tekens")
 
 
 @pytest.mark.parametrize("maak", [_csv_met_cel, _xlsx_met_cel])
@@ -311,3 +314,12 @@ def test_the_cell_length_limit_is_configurable_and_holds_without_the_c_module(mo
     assert refused(data, Limieten(max_cell_chars=20)).params["soort"] == "cel_te_lang"
     assert refused(_xlsx_met_cel("x" * 21), Limieten(max_cell_chars=20)).params["soort"] == "cel_te_lang"
     assert read_sheet(_xlsx_met_cel("x" * 21), Limieten(max_cell_chars=21)).rijen[1][1] == "x" * 21
+
+
+def test_a_field_the_csv_module_refuses_without_the_c_module_is_named_without_a_cell(monkeypatch):
+    from portal.lijsten import reader
+    from portal.lijsten.errors import Bevinding
+    monkeypatch.setattr(reader, "_snel", None)
+    fout = refused(_csv_met_cel("x" * 200_000))
+    assert (fout.code, fout.params["soort"]) == ("file_corrupt", "waarde_te_lang")
+    assert "een waarde in van meer dan 32.767 tekens" in Bevinding(fout.code, params=dict(fout.params)).bericht

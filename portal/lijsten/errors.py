@@ -68,9 +68,12 @@ _ALLE = [
        'Het bestand kan niet worden gelezen; het is beschadigd of geen echt Excel-bestand. '
        'Open het in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).',
        'Open het bestand in Excel en sla het opnieuw op als Excel-werkmap (.xlsx).',
-       cel_te_lang='Het bestand wordt niet gelezen: er staat een cel in met meer dan {max} tekens, meer dan '
-                   'Excel in een cel kan bewaren. Controleer of u het goede bestand kiest, of sla de lijst '
-                   'opnieuw op vanuit Excel als Excel-werkmap (.xlsx).'),
+       cel_te_lang='Het bestand wordt niet gelezen: cel {cel} bevat meer dan {max} tekens, meer dan Excel in '
+                   'één cel kan bewaren. Maak de tekst in die cel korter, of controleer of u het goede bestand '
+                   'kiest.',
+       waarde_te_lang='Het bestand wordt niet gelezen: er staat een waarde in van meer dan {max} tekens, meer dan '
+                      'Excel in één cel kan bewaren. Zoek die waarde op en maak hem korter, of controleer of u '
+                      'het goede bestand kiest.'),
     _f('file_empty', 'E', BESTAND,
        'Het bestand is leeg. Vul de leerlingen in het format uit stap 3 in.',
        'Controleer of u het goede bestand kiest en of het opgeslagen is met de leerlingen erin.'),
@@ -125,10 +128,10 @@ _ALLE = [
        'Zet alle gegevens onder een kolomtitel van het format en verwijder losse waarden ernaast.'),
     # --- Cel en rij ----------------------------------------------------------------------------
     _f('required', 'E', CEL_EN_RIJ,
-       '{kolom} is verplicht (rij {rij}).',
+       '{kolom} is verplicht (rij {rij}); vul het in.',
        'Vul de verplichte kolom in; in het format staan de verplichte kolommen in de Toelichting.'),
     _f('too_long', 'E', CEL_EN_RIJ,
-       '{kolom} is te lang (maximaal {max} tekens) (rij {rij}).',
+       '{kolom} is te lang (maximaal {max} tekens) (rij {rij}); maak de waarde korter.',
        'Kort de waarde in tot het maximum aantal tekens.'),
     _f('invalid_characters', 'E', CEL_EN_RIJ,
        '{kolom} bevat tekens die niet zijn toegestaan: {tekens} (rij {rij}).',
@@ -175,7 +178,8 @@ _ALLE = [
        'Een onderwijsnummer heeft 9 cijfers en begint met 10 (rij {rij}).',
        'Vul het onderwijsnummer in als 9 cijfers die beginnen met 10.'),
     _f('onderwijsnummer_checksum', 'E', CEL_EN_RIJ,
-       'Het onderwijsnummer {waarde} bestaat niet; het controlegetal klopt niet (rij {rij}).',
+       'Het onderwijsnummer {waarde} bestaat niet; het controlegetal klopt niet (rij {rij}). '
+       'Controleer het nummer.',
        'Controleer het onderwijsnummer in de leerlingadministratie.'),
     _f('onderwijsnummer_is_bsn', 'E', CEL_EN_RIJ,
        'Er staat een BSN in de kolom Onderwijsnummer (rij {rij}); zet het in de kolom BSN.',
@@ -215,7 +219,7 @@ _ALLE = [
        '{kolom} stond als getal ({waarde}) en is gelezen als {datum} (rij {rij}); controleer dit.',
        'Maak de kolom op als datum (dd-mm-jjjj) en controleer de datums.'),
     _f('date_in_future', 'E', CEL_EN_RIJ,
-       'De geboortedatum {waarde} ligt in de toekomst (rij {rij}).',
+       'De geboortedatum {waarde} ligt in de toekomst (rij {rij}); controleer het jaartal.',
        'Controleer de geboortedatum; misschien zijn dag, maand of jaar verwisseld.'),
     _f('date_implausible', 'E', CEL_EN_RIJ,
        'De geboortedatum {waarde} kan niet kloppen (rij {rij}); controleer het jaartal.',
@@ -237,7 +241,7 @@ _ALLE = [
        'Vul één telefoonnummer in (rij {rij}).',
        'Laat per leerling één telefoonnummer staan.'),
     _f('email_invalid', 'E', CEL_EN_RIJ,
-       'E-mailadres {waarde} is ongeldig (rij {rij}).',
+       'E-mailadres {waarde} is ongeldig (rij {rij}); vul één adres in als naam@voorbeeld.nl, of laat het leeg.',
        'Vul een volledig e-mailadres in, zoals naam@voorbeeld.nl.'),
     _f('email_multiple', 'E', CEL_EN_RIJ,
        'Vul één e-mailadres in (rij {rij}).',
@@ -279,10 +283,11 @@ _ALLE = [
        'Leerjaar {waarde} is hoog voor een mbo-opleiding (rij {rij}); controleer dit.',
        'Controleer het leerjaar; klopt het, dan hoeft u niets te doen.'),
     _f('einddatum_before_birth', 'E', CEL_EN_RIJ,
-       'De verwachte einddatum ligt voor de geboortedatum (rij {rij}).',
+       'De verwachte einddatum ligt voor de geboortedatum (rij {rij}); controleer beide datums.',
        'Controleer de verwachte einddatum en de geboortedatum.'),
     _f('einddatum_in_past', 'W', CEL_EN_RIJ,
-       'De verwachte einddatum {waarde} ligt in het verleden (rij {rij}).',
+       'De verwachte einddatum {waarde} ligt in het verleden (rij {rij}); vul de datum in waarop de '
+       'leerling de opleiding naar verwachting afrondt.',
        'Controleer de verwachte einddatum; klopt die, dan hoeft u niets te doen.'),
     _f('vervolgwens_invalid', 'E', CEL_EN_RIJ,
        'Onbekende vervolgwens {waarde} (rij {rij}); kies uit {lijst}.',

@@ -222,8 +222,9 @@ def read_sheet(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
                 if data[:len(magic)] == magic:
                     raise Bestandsfout("file_type_unsupported", soort=soort)
             sheet = _read_csv(bytes(data), limieten)
-        if _langste_tekst(sheet.kolommen) > limieten.max_cell_chars:
-            raise _cel_te_lang(limieten)
+        cel = _te_lange_cel(sheet.kolommen, limieten)
+        if cel:
+            raise _cel_te_lang(limieten, cel)
         return sheet
     except Bestandsfout:
         raise
@@ -236,9 +237,23 @@ def read_sheet(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
         raise Bestandsfout("file_corrupt") from None
 
 
-def _cel_te_lang(limieten: Limieten) -> Bestandsfout:
+def _cel_te_lang(limieten: Limieten, cel: str | None) -> Bestandsfout:
     # Excel keeps at most 32,767 characters in a cell: a longer one was not typed in a list.
-    return Bestandsfout("file_corrupt", soort="cel_te_lang", max=f"{limieten.max_cell_chars:,}".replace(",", "."))
+    maximum = f"{limieten.max_cell_chars:,}".replace(",", ".")
+    if cel is None:                       # (a CSV the csv module cannot read to the end)
+        return Bestandsfout("file_corrupt", soort="waarde_te_lang", max=maximum)
+    return Bestandsfout("file_corrupt", soort="cel_te_lang", max=maximum, cel=cel)
+
+
+def _te_lange_cel(kolommen, limieten: Limieten) -> str | None:
+    """The first cell (as 'D14') holding more than max_cell_chars characters, or None."""
+    if _langste_tekst(kolommen) <= limieten.max_cell_chars:
+        return None
+    for j, kolom in enumerate(kolommen):          # rare: only now walk the cells
+        for i, v in enumerate(kolom):
+            if isinstance(v, str) and len(v) > limieten.max_cell_chars:
+                return f"{kolomletter(j)}{i + 1}"
+    return None
 
 
 def _langste_tekst(kolommen) -> int:
@@ -319,7 +334,7 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
         rijen = list(reader)
     except csv.Error as e:
         if "field limit" in str(e):         # over csv.field_size_limit(), far over max_cell_chars
-            raise _cel_te_lang(limieten) from None
+            raise _cel_te_lang(limieten, _te_lange_csv_cel(utf8, sep, limieten)) from None
         raise
     if rijen and max(map(len, rijen)) > limieten.max_cols:
         for i, ruwe in enumerate(rijen):
@@ -352,6 +367,15 @@ def _csv_kolommen(utf8: bytes, sep: str, limieten: Limieten) -> list[list[str]] 
     if not kolommen[0]:
         raise Bestandsfout("file_empty")
     return kolommen
+
+
+def _te_lange_csv_cel(utf8: bytes, sep: str, limieten: Limieten) -> str | None:
+    """Where the field lies that the csv module refused for its length: the C scan, without a
+    field limit, can tell when the file is otherwise plain."""
+    if _snel is None:
+        return None
+    kolommen = _snel.csv_kolommen(utf8, sep, limieten.max_cols, limieten.max_rows, len(utf8))
+    return _te_lange_cel(kolommen, limieten) if kolommen is not None else None
 
 
 def _detect_separator(tekst: str) -> str:
