@@ -8,10 +8,10 @@ from flask import Blueprint, abort, current_app, flash, request, send_file, url_
 from flask_login import current_user
 from peewee import fn
 
-from portal import mail, verwerken, wizard
+from portal import mail, verwerken
 from portal.extensions import db
 from portal.lijsten.formats import SOORTEN, format_voor
-from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Gebeurtenis, Instantie
+from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Controle, Gebeurtenis, Instantie
 from portal.vergelijking import rijen, vergelijk, waarschuwingen, zonder_bsn
 from portal.web import render, see_other, toegang
 
@@ -162,5 +162,5 @@ def opschonen(dagen):
         dagen = current_app.config["BEWAARTERMIJN_DAGEN"]
     aantal = verwerken.opschonen(dagen)
     click.echo(f"{aantal} originele bestanden verwijderd (ouder dan {dagen} dagen); de aanleveringen blijven bewaard.")
-    controles = wizard.verlopen_controles_opruimen()
+    controles = Controle.opruimen()
     click.echo(f"{controles} verlopen controles van foute bestanden verwijderd.")

@@ -5,7 +5,7 @@ user, so that the scoping to the user's instanties lives in one place.
 """
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask_login import UserMixin
 from peewee import (
@@ -171,6 +171,20 @@ class Aanlevering(db.Model):
             AanleveringInhoud.create(aanlevering=aanlevering, bestand=bestand, leerlingen_json=leerlingen_json)
         return aanlevering
 
+    @classmethod
+    def aantal_wachtend(cls):
+        """Lists that wait for the helpdesk."""
+        return cls.select().where(cls.status == "ingediend").count()
+
+    @classmethod
+    def eerder_opgestuurd(cls, sha256, instantie, soort, schooljaar):
+        """The latest earlier submission of the same file for this instantie, soort and schooljaar
+        (a withdrawn one does not count), or None."""
+        return (cls.select()
+                .where((cls.sha256 == sha256) & (cls.instantie == instantie) & (cls.soort == soort)
+                       & (cls.schooljaar == schooljaar) & (cls.status != "ingetrokken"))
+                .order_by(cls.aangemaakt.desc()).first())
+
     @property
     def inhoud(self):
         if "_inhoud_cache" not in self.__dict__:
@@ -313,6 +327,22 @@ class Controle(db.Model):
     fouten_json = TextField(default="[]")
     waarschuwingen_json = TextField(default="[]")
     aangemaakt = DateTimeField(default=nu, index=True)
+
+    BEWAREN = timedelta(hours=3)
+
+    @classmethod
+    def geldig(cls, token):
+        """The check with this token, unless it is older than BEWAREN; else None."""
+        return cls.get_or_none((cls.token == token) & (cls.aangemaakt >= nu() - cls.BEWAREN))
+
+    @classmethod
+    def verwijder(cls, tokens):
+        return cls.delete().where(cls.token.in_(list(tokens))).execute()
+
+    @classmethod
+    def opruimen(cls):
+        """Failed checks hold students' data: gone after BEWAREN (also by the retention command)."""
+        return cls.delete().where(cls.aangemaakt < nu() - cls.BEWAREN).execute()
 
 
 class Gebeurtenis(db.Model):

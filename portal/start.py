@@ -13,8 +13,7 @@ bp = Blueprint("start", __name__)
 @toegang("ingelogd")
 def index():
     instanties = list(current_user.instanties) if current_user.is_beheerder else []
-    wachtend = (Aanlevering.select().where(Aanlevering.status == "ingediend").count()
-                if current_user.is_helpdesk else None)
+    wachtend = Aanlevering.aantal_wachtend() if current_user.is_helpdesk else None
     onverzonden = mail.onverzonden().count() if current_user.is_helpdesk else 0
     return render("start.html", instanties=instanties, wachtend=wachtend, onverzonden=onverzonden,
                   aantal_instanties=Instantie.select().count())

@@ -9,7 +9,7 @@ plain URL: back, reload and a second tab do no harm. A checked file with errors 
 import hashlib
 import io
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import PurePath
 from typing import NamedTuple
 
@@ -27,7 +27,7 @@ from portal.lijsten.errors import CATALOG, Bevinding
 from portal.lijsten.formats import SOORTEN, format_voor
 from portal.lijsten.reader import Limieten
 from portal.lijsten.validate import check_bytes
-from portal.models import Aanlevering, Controle, Gebeurtenis, Instantie, Leerling, nu
+from portal.models import Aanlevering, Controle, Gebeurtenis, Instantie, Leerling
 from portal.schooljaar import schooljaar
 from portal.web import render, see_other, toegang
 
@@ -37,7 +37,6 @@ SOORT_UITLEG = {
     "overstapper": "Leerlingen die aan het eind van het schooljaar waarschijnlijk naar een andere school gaan.",
     "niet-overstapper": "Leerlingen die op school blijven, maar wel loopbaanactiviteiten (LOB) volgen.",
 }
-CONTROLE_BEWAREN = timedelta(hours=3)
 MAX_GETOOND = 200
 
 
@@ -161,11 +160,7 @@ def _rij_json(leerling):
 def systeem_bevindingen(resultaat, instantie, keuzes, sha256, kanaal):
     """Warnings against what the system already holds (errors.md, last table)."""
     bevindingen = []
-    eerder = (Aanlevering.select()
-              .where((Aanlevering.sha256 == sha256) & (Aanlevering.instantie == instantie)
-                     & (Aanlevering.soort == keuzes.soort) & (Aanlevering.schooljaar == schooljaar())
-                     & (Aanlevering.status != "ingetrokken"))
-              .order_by(Aanlevering.aangemaakt.desc()).first())
+    eerder = Aanlevering.eerder_opgestuurd(sha256, instantie, keuzes.soort, schooljaar())
     if eerder:
         bevindingen.append(Bevinding("duplicate_submission", params={
             "datum": eerder.aangemaakt.strftime("%d-%m-%Y"), "kenmerk": eerder.kenmerk}))
@@ -189,7 +184,7 @@ def controleer(kanaal, keuzes, form, data, naam):
     instantie = Instantie.get_by_id(form.instantie.data)
     gebruiker = current_user if current_user.is_authenticated else None
     if not resultaat.ok:
-        verlopen_controles_opruimen()
+        Controle.opruimen()
         controle = Controle.create(
             kanaal=kanaal, gebruiker=gebruiker, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort,
             instantie=instantie, naam=form.naam.data.strip(), email=form.email.data,
@@ -213,15 +208,10 @@ def controleer(kanaal, keuzes, form, data, naam):
                         details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen")
         bevestigingsmail(aanlevering)
         # The earlier attempts of this session hold the same personal data: gone once it is sent.
-        Controle.delete().where(Controle.token.in_(session.get("controles", []))).execute()
+        Controle.verwijder(session.get("controles", []))
     session["controles"] = []
     session["ingediend"] = (session.get("ingediend", []) + [aanlevering.kenmerk])[-10:]
     return "aanlevering", aanlevering
-
-
-def verlopen_controles_opruimen():
-    """Failed checks hold students' data: gone after CONTROLE_BEWAREN (also run by the retention command)."""
-    return Controle.delete().where(Controle.aangemaakt < nu() - CONTROLE_BEWAREN).execute()
 
 
 def bevestigingsmail(aanlevering):
@@ -247,7 +237,7 @@ def bevestigingsmail(aanlevering):
 def eigen_controle(token):
     if token not in session.get("controles", []):
         abort(404)
-    controle = Controle.get_or_none((Controle.token == token) & (Controle.aangemaakt >= nu() - CONTROLE_BEWAREN))
+    controle = Controle.geldig(token)
     if controle is None:
         abort(404)
     return controle

@@ -15,7 +15,6 @@ comes from regular expressions over the raw XML bytes, which run at C speed.
 from __future__ import annotations
 
 import csv
-import datetime
 import html
 import io
 import re

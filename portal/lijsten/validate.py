@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable
 from itertools import compress, count, repeat
-from operator import is_not, ne
+from operator import is_not
 
 from .errors import Bevinding
 from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN, LEERJAREN,
