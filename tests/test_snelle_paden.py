@@ -98,16 +98,17 @@ def test_a_sheet_checked_by_columns_reports_each_cell_where_it_is():
                                 'M', '03-05-2010', '1234 AB', 'Utrecht', f'06-{12345000 + i}', f'l{i}@voorbeeld.nl',
                                 '4B', 4, 'VMBO-KB', None, None, 'MBO']))
         rijen.append([rij[t] for t in titels])
-    fout = {('BSN', 10): '123456789', ('Postcode', 20): '123 AB', ('Telefoonnummer', 30): '12345',
-            ('E-mailadres', 40): 'jan@', ('Leerlingnummer', 50): 'L 1', ('Onderwijsnummer', 60): geldig_bsn(rng)}
-    for (titel, i), waarde in fout.items():
-        rijen[i][titels.index(titel)] = waarde
-    rijen[70][titels.index('Onderwijsnummer')] = geldig_onderwijsnummer(rng)
+    t = {k.veld: k.titel for k in fmt.kolommen}
+    fout = {('bsn', 10): '123456789', ('postcode', 20): '123 AB', ('telefoonnummer', 30): '12345',
+            ('email', 40): 'jan@', ('leerlingnummer', 50): 'L 1', ('onderwijsnummer', 60): geldig_bsn(rng)}
+    for (veld, i), waarde in fout.items():
+        rijen[i][titels.index(t[veld])] = waarde
+    rijen[70][titels.index(t['onderwijsnummer'])] = geldig_onderwijsnummer(rng)
     r = check_sheet(Sheet('xlsx', 'Leerlingen', rijen), fmt, vandaag=dt.date(2025, 3, 1))
     assert {(b.rij, b.kolom, b.code) for b in r.fouten} == {
-        (11, 'BSN', 'bsn_checksum'), (21, 'Postcode', 'postcode_format'), (31, 'Telefoonnummer', 'phone_invalid'),
-        (41, 'E-mailadres', 'email_invalid'), (51, 'Leerlingnummer', 'invalid_characters'),
-        (61, 'Onderwijsnummer', 'onderwijsnummer_is_bsn')}
+        (11, t['bsn'], 'bsn_checksum'), (21, t['postcode'], 'postcode_format'), (31, t['telefoonnummer'], 'phone_invalid'),
+        (41, t['email'], 'email_invalid'), (51, t['leerlingnummer'], 'invalid_characters'),
+        (61, t['onderwijsnummer'], 'onderwijsnummer_is_bsn')}
     assert [(b.rij, b.code) for b in r.waarschuwingen] == [(71, 'bsn_and_onderwijsnummer')]
     assert r.leerlingen[0]['telefoonnummer'] == '+31612345000'
     assert r.leerlingen[69]['onderwijsnummer'] is None and r.leerlingen[69]['bsn'] == bsns[69]

@@ -9,7 +9,7 @@ from portal.lijsten.formats import FORMATS
 from portal.lijsten.reader import read_sheet
 from portal.lijsten.validate import check_bytes
 from portal.lijsten.workbook import annotated, template
-from tests.builders import leerlingen, make_csv, make_xlsx
+from tests.builders import leerlingen, make_csv, make_xlsx, titel
 
 FORMAT_NAMEN = sorted(FORMATS)
 
@@ -46,7 +46,7 @@ def test_template_formats_ids_as_text_and_dates_as_dates(templates, naam):
         elif kolom.soort == "datum":
             assert opmaak == "dd-mm-yyyy", kolom.titel
     # The Leerlingnummer and BSN are Text, so Excel keeps a leading zero.
-    assert ws.cell(row=2, column=fmt.titels.index("BSN") + 1).number_format == "@"
+    assert ws.cell(row=2, column=fmt.titels.index(titel(fmt, "bsn")) + 1).number_format == "@"
 
 
 @pytest.mark.parametrize("naam", FORMAT_NAMEN)
@@ -115,10 +115,10 @@ def test_filled_template_passes_clean(templates, naam):
 
 def _fout_bestand(fmt):
     rijen = leerlingen(fmt, 4)
-    rijen[0]["BSN"] = "123456789"                  # row 2: 11-proef fails
-    rijen[1]["Achternaam"] = '=HYPERLINK("http://x","klik")'   # row 3: text that looks like a formula
-    rijen[2]["Voornaam"] = "@SUM(1)"               # row 4
-    rijen[3]["Tussenvoegsel"] = "vn"               # row 5: a warning
+    rijen[0][titel(fmt, "bsn")] = "123456789"                  # row 2: 11-proef fails
+    rijen[1][titel(fmt, "achternaam")] = '=HYPERLINK("http://x","klik")'   # row 3: text that looks like a formula
+    rijen[2][titel(fmt, "voornaam")] = "@SUM(1)"               # row 4
+    rijen[3][titel(fmt, "tussenvoegsel")] = "vn"               # row 5: a warning
     return rijen
 
 
@@ -132,7 +132,7 @@ def test_annotated_marks_the_cells_and_lists_every_finding(maak):
     ws = wb["Leerlingen"]
     assert [c.value for c in ws[1]] == list(fmt.titels)
 
-    bsn = ws.cell(row=2, column=fmt.titels.index("BSN") + 1)
+    bsn = ws.cell(row=2, column=fmt.titels.index(titel(fmt, "bsn")) + 1)
     assert bsn.value == "123456789"
     assert bsn.fill.fgColor.rgb.endswith("FFC7CE")
     assert "elfproef" in bsn.comment.text
@@ -147,7 +147,7 @@ def test_annotated_marks_the_cells_and_lists_every_finding(maak):
     lijst = list(wb["Bevindingen"].values)
     assert lijst[0] == ("Cel", "Rij", "Kolom", "Niveau", "Melding", "Code")
     assert len(lijst) - 1 == len(resultaat.fouten) + len(resultaat.waarschuwingen)
-    assert ("B2", 2, "BSN", "Fout", bsn_bericht(resultaat), "bsn_checksum") in lijst
+    assert ("B2", 2, titel(fmt, "bsn"), "Fout", bsn_bericht(resultaat), "bsn_checksum") in lijst
     assert any(r[3] == "Waarschuwing" for r in lijst[1:])
 
 
