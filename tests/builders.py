@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from portal.lijsten.formats import EXAMENJAAR, Format
+from portal.lijsten.validate import titel_sleutel
 
 # The date the tests check against (the validator's `vandaag`), so the generated ages and cohorts are stable.
 VANDAAG = dt.date(2026, 3, 15)
@@ -124,8 +125,11 @@ def titel(fmt: Format, veld: str) -> str:
 
 
 def _als_lijst(fmt: Format, rij, titels) -> list:
+    """A row under `titels`. A dict keyed by the format's titles fills a title cell written in
+    another case or with spaces around it (' VOORNAAM ') too, as the validator reads it."""
     if isinstance(rij, dict):
-        return [rij.get(t) for t in titels]
+        sleutels = {titel_sleutel(k): v for k, v in rij.items()}
+        return [rij[t] if t in rij else sleutels.get(titel_sleutel(t)) for t in titels]
     return list(rij)
 
 

@@ -274,20 +274,49 @@ def test_titles_ignore_case_spaces_and_order():
     assert r.ok and gevonden(r) == set() and r.rijen == 3
 
 
-def test_header_missing_renamed_unknown_duplicate_stop_the_row_checks():
+def test_column_errors_and_row_errors_come_in_one_result():
+    """#11.3: a renamed, missing, unknown or doubled column does not hide the row errors of the
+    columns that were recognised (a renamed column is read as the column it most likely is)."""
     titels = list(VO_O.titels)
     titels[titels.index('Geboortedatum')] = 'Geboorte datum'     # renamed
     titels[titels.index('E-mailadres')] = 'Email'                 # renamed (close)
     titels.remove('Mentor')                                      # missing
     titels += ['Opmerkingen', 'Klas']                            # unknown, duplicate
-    rijen = [[None] * len(titels) for _ in range(2)]
+    rijen = met_rij3(VO_O, bsn='123456789', geboortedatum='31-02-2010', email='jan@')
+    for r in rijen:
+        r['Geboorte datum'] = r.pop('Geboortedatum')
+        r['Email'] = r.pop('E-mailadres')
     r = check(VO_O, rijen, titels=titels)
     assert gevonden(r) == {(1, 'Geboortedatum', 'header_renamed'), (1, 'E-mailadres', 'header_renamed'),
                            (1, 'Mentor', 'header_missing'), (1, 'Opmerkingen', 'header_unknown'),
-                           (1, 'Klas', 'header_duplicate')}
-    renamed = next(b for b in r.fouten if b.kolom == 'Geboortedatum')
+                           (1, 'Klas', 'header_duplicate'),
+                           (4, 'BSN', 'bsn_checksum'), (4, 'Geboortedatum', 'date_invalid'),
+                           (4, 'E-mailadres', 'email_invalid')}
+    renamed = next(b for b in r.fouten if b.kolom == 'Geboortedatum' and b.rij == 1)
     assert renamed.waarde == 'Geboorte datum' and 'bedoelde u Geboortedatum' in renamed.bericht
-    assert r.leerlingen == []          # no row checks (the empty rows would be 'required' errors)
+    assert r.rijen == 3 and not r.ok
+    geboorte = next(b for b in r.fouten if b.code == 'date_invalid')
+    assert geboorte.cel == f'I4'                       # the cell of the renamed column
+
+
+def test_a_missing_column_gives_no_row_errors_of_its_own():
+    """A missing required column is one header_missing, not a 'required' in every row; a missing
+    BSN column does not make every row 'identifier_missing' either."""
+    for weg in ('Voornaam', 'BSN', 'Tussenvoegsel', 'Postcode'):
+        titels = [t for t in VO_O.titels if t != weg]
+        rijen = leerlingen(VO_O, 3)
+        if weg == 'Tussenvoegsel':
+            rijen[0]['Achternaam'] = 'van Berg'
+        r = check(VO_O, rijen, titels=titels)
+        assert gevonden(r) == {(1, weg, 'header_missing')}, weg
+        assert r.rijen == 3
+
+
+def test_no_recognised_column_at_all_stops_after_the_titles():
+    titels = ['Naam', 'Adres', 'Telefoon nr', 'Notitie']
+    r = check(VO_O, [['a', 'b', 'c', 'd']], titels=titels)
+    assert {c for _, _, c in gevonden(r)} <= {'header_missing', 'header_unknown', 'header_renamed'}
+    assert all(b.rij in (1, None) for b in r.fouten)
 
 
 def test_titles_of_another_format_give_one_error_naming_both():
@@ -304,7 +333,9 @@ def test_marker_of_another_format_is_named():
     r = check(VO_N, rijen, titels=gedeeld, marker=('VO-overstapper', 1))
     assert [(b.code, b.params['gevonden']) for b in r.fouten] == [('wrong_format', 'VO-overstapper')]
     r = check(VO_N, rijen, titels=gedeeld)
-    assert gevonden(r) == {(1, 'LOB-activiteit', 'header_missing')}
+    # The missing column, and (#11.3) the rows checked as well: overstappers are in their exam year.
+    assert gevonden(r) == {(1, 'LOB-activiteit', 'header_missing'),
+                           (2, 'Leerjaar', 'niet_overstapper_exam_year'), (3, 'Leerjaar', 'niet_overstapper_exam_year')}
 
 
 def test_outdated_marker_is_a_warning():
