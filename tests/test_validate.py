@@ -483,3 +483,72 @@ def test_invalid_characters_are_named_as_a_person_reads_them(veld, waarde, teken
     _, bevindingen = check_record(fmt, rij, vandaag=VANDAAG)
     assert [b.bericht for b in bevindingen if b.code == 'invalid_characters'] == [
         f'{titel(fmt, veld)} bevat tekens die niet zijn toegestaan: {tekens}.']
+
+
+# --- every cell type in every column (#10.4) ------------------------------------------------------
+from tests.builders import Excelfout  # noqa: E402
+
+# Every kind of cell a spreadsheet can hold, as make_xlsx writes it.
+CELSOORTEN = {
+    'getal': 12345, 'negatief': -7, 'decimaal': 3.25, 'nul': 0, 'groot': 1e20, 'waar': True, 'onwaar': False,
+    'datum': dt.date(2010, 5, 3), 'datumtijd': dt.datetime(2010, 5, 3, 14, 30), 'tijd': dt.time(8, 15),
+    'foutwaarde': Excelfout('#N/A'), 'formule': '=1+1', 'leeg': None, 'spatie': ' ', 'onzichtbaar': '\u200b',
+    'lang': 'x' * 32_767,
+}
+
+
+def _alle_cellen_van_een_soort(fmt, kolom, waarde, n=2):
+    rijen = leerlingen(fmt, n)
+    for r in rijen:
+        r[kolom.titel] = waarde
+    return rijen
+
+
+def _goed_gevormd(r):
+    """No finding may carry an unknown code or an unfilled placeholder."""
+    for b in r.fouten + r.waarschuwingen:
+        assert b.code in CATALOG
+        assert '{' not in b.bericht and 'None' not in b.bericht, b.bericht
+
+
+@pytest.mark.parametrize('fmt', list(FORMATS.values()), ids=lambda f: f.naam)
+@pytest.mark.parametrize('soort', list(CELSOORTEN))
+def test_every_cell_type_in_every_column_is_answered_with_findings_not_a_crash(fmt, soort):
+    """Each column of each format filled (all rows: the whole column is of one type, which is
+    what crashed the e-mail column) with each cell type: the check ends, and a value that cannot
+    be used is named on its own cell."""
+    waarde = CELSOORTEN[soort]
+    for kolom in fmt.kolommen:
+        r = check(fmt, _alle_cellen_van_een_soort(fmt, kolom, waarde))
+        _goed_gevormd(r)
+        op_de_cel = {(b.rij, b.code) for b in r.fouten if b.kolom == kolom.titel}
+        if soort == 'foutwaarde':
+            assert op_de_cel == {(2, 'cell_error_value'), (3, 'cell_error_value')}, kolom.titel
+        elif soort == 'formule':
+            assert op_de_cel == {(2, 'formula_without_value'), (3, 'formula_without_value')}, kolom.titel
+        elif soort == 'lang':
+            assert {rij for rij, _ in op_de_cel} == {2, 3}, kolom.titel
+        elif soort in ('leeg', 'spatie', 'onzichtbaar') and kolom.verplicht:
+            assert op_de_cel == {(2, 'required'), (3, 'required')}, kolom.titel
+        elif soort in ('datum', 'datumtijd', 'tijd') and kolom.soort != 'datum':
+            assert {rij for rij, _ in op_de_cel} == {2, 3}, kolom.titel
+
+
+def _celwaarden():
+    # (Control characters cannot be stored in an .xlsx at all.)
+    tekst = st.text(st.characters(blacklist_categories=('Cs', 'Cc')), max_size=12) | st.sampled_from(['06-12345678', 'a@b.nl', '=HYPERLINK("x")', '-1', '+31 6 1'])
+    return (st.sampled_from(list(CELSOORTEN.values())) | tekst | st.integers(-10**12, 10**12)
+            | st.floats(allow_nan=True, allow_infinity=True) | st.booleans() | st.dates() | st.times())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(list(FORMATS.values())), st.data())
+def test_mixed_cell_types_in_any_column_never_crash_the_check(fmt, data):
+    """A property: any mix of cell types in any columns, in .xlsx and .csv alike."""
+    rijen = leerlingen(fmt, 3)
+    for kolom in data.draw(st.lists(st.sampled_from(fmt.kolommen), min_size=1, max_size=4, unique=True)):
+        for r in rijen:
+            r[kolom.titel] = data.draw(_celwaarden())
+    _goed_gevormd(check(fmt, rijen))
+    csv_rijen = [{k: (v if not isinstance(v, float) or v == v else 'NaN') for k, v in r.items()} for r in rijen]
+    _goed_gevormd(check_bytes(make_csv(fmt, csv_rijen), fmt, vandaag=VANDAAG))
