@@ -664,3 +664,36 @@ def test_a_dutch_date_that_does_not_exist_is_still_invalid():
 def test_one_wrong_address_is_invalid_and_two_addresses_are_multiple(waarde, code):
     r = check(VO_O, met_rij3(VO_O, email=waarde))
     assert gevonden(r) == {(4, 'E-mailadres', code)}
+
+
+# --- findings bounded for storage and display (#10.3) -------------------------------------------------
+def test_summary_per_code_keeps_exact_counts_and_the_first_cells_in_sheet_order():
+    import json
+    from portal.lijsten.validate import samenvatting, samenvatting_json
+    rijen = leerlingen(VO_O, 3000)
+    for i, r in enumerate(rijen):
+        r[titel(VO_O, 'bsn')] = '123456789'                    # bsn_checksum in every row
+        if i % 2:
+            r[titel(VO_O, 'postcode')] = None                   # postcode_missing in every 2nd row
+    rijen[1500][titel(VO_O, 'geslacht')] = 'Q'
+    r = check_bytes(make_csv(VO_O, rijen), VO_O, vandaag=VANDAAG)
+    # (Generated names and birth dates may meet by chance: those warnings are left out here.)
+    r.waarschuwingen = [b for b in r.waarschuwingen if b.code != 'possible_duplicate_person']
+    groepen = samenvatting(r.fouten + r.waarschuwingen)
+    assert [(g.code, g.niveau, g.aantal) for g in groepen] == [
+        ('bsn_checksum', 'E', 3000), ('geslacht_invalid', 'E', 1), ('postcode_missing', 'W', 1500)]
+    eerste = groepen[0].eerste
+    assert [(b.rij, b.kolom) for b in eerste] == [(rij, 'BSN') for rij in range(2, 22)]
+    assert groepen[0].meer == 2980 and groepen[1].meer == 0
+    assert [b.rij for b in groepen[2].eerste] == list(range(3, 43, 2))
+    assert [len(g.eerste) for g in samenvatting(r.bevindingen, n=5)] == [5, 1, 5]
+
+    uit = r.samenvatting_json(n=20)
+    assert (uit['ok'], uit['rows'], uit['errors'], uit['warnings']) == (False, 3000, 3001, 1500)
+    assert [(g['code'], g['level'], g['count'], len(g['findings'])) for g in uit['per_code']] == [
+        ('bsn_checksum', 'E', 3000, 20), ('geslacht_invalid', 'E', 1, 1), ('postcode_missing', 'W', 1500, 20)]
+    assert uit['per_code'][1]['findings'][0] == {'code': 'geslacht_invalid', 'row': 1502, 'column': 'Geslacht',
+                                                'value': 'Q', 'message': groepen[1].eerste[0].bericht}
+    tekst = json.dumps(uit, ensure_ascii=False)
+    assert len(tekst) < 25_000 < len(json.dumps(r.to_json(), ensure_ascii=False))
+    assert samenvatting_json([]) == {'errors': 0, 'warnings': 0, 'per_code': []}

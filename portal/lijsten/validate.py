@@ -27,7 +27,10 @@ from .reader import _snel
 from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sheet, kolomletter,
                      read_sheet)
 
-__all__ = ['Resultaat', 'check_bytes', 'check_sheet', 'check_record', 'schooljaar_start']
+VOORBEELDEN = 20            # findings shown per code in a summary; the counts stay exact
+
+__all__ = ['Resultaat', 'Groep', 'check_bytes', 'check_sheet', 'check_record', 'samenvatting',
+           'samenvatting_json', 'schooljaar_start']
 
 
 @dataclass
@@ -63,6 +66,13 @@ class Resultaat:
     def bevindingen(self) -> list[Bevinding]:
         return sorted(self.fouten + self.waarschuwingen, key=_volgorde)
 
+    def samenvatting(self, n: int = VOORBEELDEN) -> list[Groep]:
+        return samenvatting(self.fouten + self.waarschuwingen, n)
+
+    def samenvatting_json(self, n: int = VOORBEELDEN) -> dict:
+        return {'ok': self.ok, 'format': self.format.naam, 'rows': self.rijen,
+                **samenvatting_json(self.fouten + self.waarschuwingen, n)}
+
     def to_json(self) -> dict:
         return {'ok': self.ok, 'format': self.format.naam, 'rows': self.rijen,
                 'errors': [b.to_dict() for b in self.fouten],
@@ -71,6 +81,47 @@ class Resultaat:
 
 def _volgorde(b: Bevinding):
     return (b.rij or 0, b.params.get('_pos', -1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings bounded for storage and display (#10.3): per code the exact count and the first cells
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Groep:
+    """The findings of one code: how many there are, and the first `n` in spreadsheet order."""
+    code: str
+    niveau: str
+    aantal: int
+    eerste: tuple[Bevinding, ...]
+
+    @property
+    def meer(self) -> int:
+        """How many findings of this code are not among `eerste`."""
+        return self.aantal - len(self.eerste)
+
+    def to_dict(self) -> dict:
+        return {'code': self.code, 'level': self.niveau, 'count': self.aantal,
+                'findings': [b.to_dict() for b in self.eerste]}
+
+
+def samenvatting(bevindingen: Iterable[Bevinding], n: int = VOORBEELDEN) -> list[Groep]:
+    """Findings per code: errors first, then warnings, each code in the order of its first cell in
+    the sheet; per code the exact count and the first `n` findings in spreadsheet order. Pure: the
+    web layer stores and shows this instead of every finding."""
+    per_code: dict[str, list[Bevinding]] = {}
+    for b in sorted(bevindingen, key=_volgorde):
+        per_code.setdefault(b.code, []).append(b)
+    groepen = [Groep(code, lijst[0].niveau, len(lijst), tuple(lijst[:n])) for code, lijst in per_code.items()]
+    groepen.sort(key=lambda g: g.niveau != 'E')          # stable: spreadsheet order within a level
+    return groepen
+
+
+def samenvatting_json(bevindingen: Iterable[Bevinding], n: int = VOORBEELDEN) -> dict:
+    """The summary as plain JSON data: exact totals, and per code its count and first findings."""
+    groepen = samenvatting(bevindingen, n)
+    return {'errors': sum(g.aantal for g in groepen if g.niveau == 'E'),
+            'warnings': sum(g.aantal for g in groepen if g.niveau != 'E'),
+            'per_code': [g.to_dict() for g in groepen]}
 
 
 def schooljaar_start(vandaag: dt.date) -> int:
