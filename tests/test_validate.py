@@ -697,3 +697,20 @@ def test_summary_per_code_keeps_exact_counts_and_the_first_cells_in_sheet_order(
     tekst = json.dumps(uit, ensure_ascii=False)
     assert len(tekst) < 25_000 < len(json.dumps(r.to_json(), ensure_ascii=False))
     assert samenvatting_json([]) == {'errors': 0, 'warnings': 0, 'per_code': []}
+
+
+@pytest.mark.parametrize('maker', [make_xlsx, make_csv], ids=['xlsx', 'csv'])
+@pytest.mark.parametrize('fmt', list(FORMATS.values()), ids=lambda f: f.naam)
+def test_titles_in_other_case_or_with_spaces_are_matched_and_their_values_read(fmt, maker):
+    """#11.3: ' VOORNAAM ' and ' BSN ' are the columns Voornaam and BSN, and their values are read
+    (no 'required' or 'identifier_missing' in every row)."""
+    titels = [f' {t.upper()} ' if t in ('Voornaam', 'BSN') else t.lower() for t in fmt.titels]
+    rijen = leerlingen(fmt, 4)
+    r = check_bytes(maker(fmt, rijen, titels=titels), fmt, vandaag=VANDAAG)
+    assert gevonden(r) == set()
+    assert list(r.kolommen['voornaam']) == [x['Voornaam'] for x in rijen]
+    assert list(r.kolommen['bsn']) == [x['BSN'] for x in rijen]
+    fout = [dict(x) for x in rijen]
+    fout[1]['BSN'] = '123456789'
+    r = check_bytes(maker(fmt, fout, titels=titels), fmt, vandaag=VANDAAG)
+    assert gevonden(r) == {(3, 'BSN', 'bsn_checksum')}
