@@ -8,6 +8,8 @@ from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app, has_request_context, request
 from playhouse.db_url import connect
+from markupsafe import escape
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
@@ -128,6 +130,15 @@ def weiger_stuurtekens():
     return None
 
 
+def onbekende_host(error):
+    """Flask refuses a Host outside TRUSTED_HOSTS before any URL can be built, so this page is
+    plain: the normal error page links with url_for."""
+    adres = escape(current_app.config["PUBLIC_URL"])
+    html = ("<!doctype html><html lang=\"nl\"><meta charset=\"utf-8\"><title>Onbekend adres</title>"
+            f"<h1>Onbekend adres</h1><p>Deze site is alleen bereikbaar via <a href=\"{adres}/\">{adres}</a>.</p></html>")
+    return current_app.response_class(html, status=400, mimetype="text/html")
+
+
 def strict_transport_security(response):
     """HSTS when served over HTTPS (seen through ProxyFix behind a proxy): browsers keep to HTTPS."""
     if request.is_secure:
@@ -183,6 +194,7 @@ def create_app(config=None):
     app.after_request(web.security_headers)
     app.after_request(strict_transport_security)
     web.register_error_handlers(app)
+    app.register_error_handler(SecurityError, onbekende_host)
     web.zet_context(app)
     app.jinja_env.globals["masker"] = masker
 

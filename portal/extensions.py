@@ -37,6 +37,14 @@ class _Verbinding(flask_mail.Connection):
             host.login(self.mail.username, self.mail.password)
         return host
 
+    def __exit__(self, exc_type, exc_value, tb):
+        try:
+            super().__exit__(exc_type, exc_value, tb)
+        except (smtplib.SMTPException, OSError):
+            if exc_type is None:
+                raise
+            # Saying goodbye to a server that timed out fails too; the timeout is what went wrong.
+
 
 class Mail(flask_mail.Mail):
     def connect(self):
