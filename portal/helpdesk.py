@@ -14,7 +14,7 @@ from portal import mail, verwerken
 from portal.extensions import db
 from portal.lijsten.export import export_xlsx
 from portal.lijsten.formats import SOORTEN, format_voor
-from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Controle, Gebeurtenis, Instantie
+from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Afremming, Controle, Gebeurtenis, Instantie
 from portal.vergelijking import rijen, vergelijk, waarschuwingen, zonder_bsn
 from portal.web import render, see_other, toegang
 
@@ -200,3 +200,4 @@ def opschonen(dagen):
     click.echo(f"{aantal} originele bestanden verwijderd (ouder dan {dagen} dagen); de aanleveringen blijven bewaard.")
     controles = Controle.opruimen()
     click.echo(f"{controles} verlopen controles van foute bestanden verwijderd.")
+    Afremming.opruimen()  # counts of wrong passwords older than a day

@@ -13,8 +13,8 @@ import pytest
 
 from app import create_app
 from portal import mail, migrations
-from portal.extensions import db, per_bezoeker
-from portal.models import Aanlevering, Afremming, Gebeurtenis, Gebruiker, Instantie, MailBericht
+from portal.extensions import db
+from portal.models import Aanlevering, Gebeurtenis, Gebruiker, Instantie, MailBericht
 from tests.aanleveringen_builder import maak_aanlevering
 from tests.builders import leerlingen, make_xlsx
 from tests.conftest import DEMO, WACHTWOORD, csrf_from, csrf_token, do_login, free_port, seed
@@ -149,6 +149,7 @@ def _inloggen_van(client, adres, email, wachtwoord):
 
 
 def test_wrong_passwords_from_many_addresses_lock_the_account_with_back_off(app, client):
+    from portal.models import Afremming
     statussen = [_inloggen_van(client, f"127.0.1.{i}", DEMO["helpdesk"], "geraden").status_code for i in range(6)]
     assert statussen == [422] * 5 + [429]
     geweigerd = _inloggen_van(client, "127.0.2.1", DEMO["helpdesk"], WACHTWOORD)
@@ -212,6 +213,7 @@ def test_behind_one_proxy_each_client_has_its_own_limit(maak_app):
 
 
 def test_the_per_visitor_key_tells_visitors_behind_one_address_apart(app):
+    from portal.extensions import per_bezoeker
     sleutels = []
     for _ in range(2):  # two browsers behind one school address
         with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.7"}):
