@@ -7,8 +7,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app, has_request_context, request
-from playhouse.db_url import connect
 from markupsafe import escape
+from playhouse.db_url import connect
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 

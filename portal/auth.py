@@ -1,4 +1,5 @@
 """Logging in and out, and resetting a forgotten password by a signed, expiring, single-use link."""
+import functools
 import secrets
 import time
 from datetime import timedelta
@@ -8,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -34,18 +36,16 @@ def laad_gebruiker(sessie_id):
     return gebruiker
 
 
-_DUMMY_HASH = []
+@functools.cache
+def _dummy_hash():
+    return generate_password_hash(secrets.token_urlsafe(16))  # the same algorithm as a real account's
 
 
 def _wachtwoord_klopt(gebruiker, wachtwoord):
-    """Always one password hash, also for an unknown or blocked account: the time an answer takes
-    does not tell whether an address has an account."""
+    """Always one password hash, also for an unknown address: the time an answer takes does not
+    tell whether an address has an account."""
     if gebruiker is None:
-        if not _DUMMY_HASH:
-            from werkzeug.security import generate_password_hash
-            _DUMMY_HASH.append(generate_password_hash(secrets.token_urlsafe(16)))
-        from werkzeug.security import check_password_hash
-        check_password_hash(_DUMMY_HASH[0], wachtwoord)
+        check_password_hash(_dummy_hash(), wachtwoord)
         return False
     klopt = gebruiker.controleer_wachtwoord(wachtwoord)
     return klopt and gebruiker.actief
