@@ -1,11 +1,16 @@
 """Leerlinglijst: the student-list intake of the school portal. `flask --app app run`."""
 import logging
+import re
 import secrets
 import threading
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context, request
+from markupsafe import escape
 from playhouse.db_url import connect
+from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
 from portal.extensions import csrf, db, limiter, login_manager, mail
@@ -35,20 +40,139 @@ def _secret_key(app):
     return sleutel
 
 
+class Leerlinglijst(Flask):
+    def url_for(self, endpoint, /, *, _anchor=None, _method=None, _scheme=None, _external=None, **values):
+        """Every absolute link (the links in mails above all) starts with PUBLIC_URL, never with the
+        Host header of the request that caused it: a forged Host can not put its own address in a
+        password-reset link."""
+        if _external is None:
+            _external = _scheme is not None or not has_request_context()
+        if not _external:
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, **values)
+        if endpoint[:1] == ".":
+            blueprint = request.blueprint if has_request_context() else None
+            endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+        basis = urlsplit(self.config["PUBLIC_URL"])
+        adapter = self.url_map.bind(basis.netloc, script_name=basis.path or "/", url_scheme=basis.scheme)
+        self.inject_url_defaults(endpoint, values)
+        url = adapter.build(endpoint, values, method=_method, force_external=True)
+        if _anchor is not None:
+            url = f"{url}#{quote(_anchor, safe='%!#$&()*+,/:;=?@')}"
+        return url
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def vertrouwde_hosts(config):
+    """Flask's TRUSTED_HOSTS: the host of PUBLIC_URL and EXTRA_HOSTS; None (any) in development."""
+    if config.get("DEVELOPMENT"):
+        return None
+    host = urlsplit(config["PUBLIC_URL"]).hostname
+    hosts = [host, *config.get("EXTRA_HOSTS", [])]
+    if host in LOOPBACK:
+        hosts += LOOPBACK
+    return list(dict.fromkeys(hosts))
+
+
+# Secret path segments: the status link of a public list, a reset link, a failed check.
+_GEHEIM_IN_PAD = re.compile(r"(/(?:status|wachtwoord-herstellen|controle)/)[^/\s?\"' ]+")
+
+
+class GeheimenFilter(logging.Filter):
+    """Keeps tokens out of the logs: werkzeug's and gunicorn's access lines and our own messages
+    show /leerlinglijst/status/***. Whoever reads the log can not open the page."""
+
+    def filter(self, record):
+        try:
+            bericht = record.getMessage()
+        except Exception:  # a broken record is the logging module's business, not ours
+            return True
+        gemaskeerd = _GEHEIM_IN_PAD.sub(r"\1***", bericht)
+        if gemaskeerd != bericht:
+            record.msg, record.args = gemaskeerd, None
+        return True
+
+
+def _filter_geheimen():
+    doelen = [logging.getLogger(naam) for naam in ("werkzeug", "gunicorn.access", "gunicorn.error")]
+    doelen += logging.getLogger().handlers
+    for doel in doelen:
+        if not any(isinstance(f, GeheimenFilter) for f in doel.filters):
+            doel.addFilter(GeheimenFilter())
+
+
+# C0 control characters (tab and line breaks excepted): never typed, PostgreSQL refuses NUL outright.
+_STUURTEKEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_VELDNAMEN = {"naam": "Uw naam", "email": "Uw e-mailadres", "toelichting": "Toelichting", "q": "Zoeken",
+              "reden": "Reden", "wachtwoord": "Wachtwoord"}
+
+
+def weiger_stuurtekens():
+    """A control character in any form field, query value or file name is answered with a message
+    that names the field, before it reaches a view or the database."""
+    from portal.web import foutpagina
+    for naam, bestand in request.files.items(multi=True):
+        if bestand.filename and (_STUURTEKEN.search(bestand.filename) or "\n" in bestand.filename
+                                 or "\r" in bestand.filename or "\t" in bestand.filename):
+            return foutpagina(422, "Onleesbaar teken in de bestandsnaam",
+                              "De naam van het gekozen bestand bevat een onzichtbaar stuurteken. Geef het bestand "
+                              "een gewone naam (bijvoorbeeld leerlingen.xlsx), kies het opnieuw en verstuur het "
+                              "formulier nog eens.")
+    for bron in (request.form, request.args):
+        for naam, waarde in bron.items(multi=True):
+            if _STUURTEKEN.search(waarde):
+                veld = _VELDNAMEN.get(naam, naam)
+                return foutpagina(422, f"Onleesbaar teken in {veld}",
+                                  f"Het veld {veld} bevat een onzichtbaar stuurteken (bijvoorbeeld een NUL-teken, "
+                                  f"vaak meegekopieerd uit een ander programma). Typ de tekst opnieuw in en "
+                                  f"verstuur het formulier nog eens.")
+    return None
+
+
+def onbekende_host(error):
+    """Flask refuses a Host outside TRUSTED_HOSTS before any URL can be built, so this page is
+    plain: the normal error page links with url_for."""
+    adres = escape(current_app.config["PUBLIC_URL"])
+    html = ("<!doctype html><html lang=\"nl\"><meta charset=\"utf-8\"><title>Onbekend adres</title>"
+            f"<h1>Onbekend adres</h1><p>Deze site is alleen bereikbaar via <a href=\"{adres}/\">{adres}</a>.</p></html>")
+    return current_app.response_class(html, status=400, mimetype="text/html")
+
+
+def strict_transport_security(response):
+    """HSTS when served over HTTPS (seen through ProxyFix behind a proxy): browsers keep to HTTPS."""
+    if request.is_secure:
+        max_age = int(current_app.config["HSTS_MAX_AGE"])
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
+    return response
+
+
 def create_app(config=None):
     config = dict(config or {})
-    app = Flask(__name__, instance_relative_config=True, instance_path=config.pop("INSTANCE_PATH", None),
+    app = Leerlinglijst(__name__, instance_relative_config=True, instance_path=config.pop("INSTANCE_PATH", None),
                 template_folder="templates", static_folder="static")
     app.config.update(settings.DEFAULTS)
     app.config.update({k: v for k, v in settings.from_environment().items() if v is not None})
     if config:
         app.config.update(config)
+    if not app.config.get("PUBLIC_URL"):
+        app.config["PUBLIC_URL"] = f"http://127.0.0.1:{app.config.get('PORT') or 5000}"
+        app.logger.warning("PUBLIC_URL is niet gezet: links in e-mails wijzen naar %s.", app.config["PUBLIC_URL"])
+    app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    if "TRUSTED_HOSTS" not in config:
+        app.config["TRUSTED_HOSTS"] = vertrouwde_hosts(app.config)
+    if app.config.get("PROXY_COUNT"):
+        # Only then are X-Forwarded-For/-Proto/-Host believed, and only from that many proxies:
+        # the rate limits key on the real client, HSTS sees HTTPS.
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["DATABASE"] = make_database(app.config.get("DATABASE_URL"), app.instance_path)
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     logging.basicConfig(level=logging.INFO)
+    _filter_geheimen()
 
     from portal.lijsten import reader
     reader.assert_defusedxml()
@@ -66,8 +190,11 @@ def create_app(config=None):
     # An id in a URL that no database column can hold is simply not found (404), not a 500.
     app.url_map.converters["int"] = web.DatabaseId
     app.before_request(web.check_toegang)
+    app.before_request(weiger_stuurtekens)
     app.after_request(web.security_headers)
+    app.after_request(strict_transport_security)
     web.register_error_handlers(app)
+    app.register_error_handler(SecurityError, onbekende_host)
     web.zet_context(app)
     app.jinja_env.globals["masker"] = masker
 

@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal import migrations
+from portal.config import DEFAULT_DEMO_PASSWORD
 from portal.extensions import db
 from portal.models import ROLLEN, SCHOOLSOORTEN, Gebruiker, GebruikerInstantie, Instantie
 
@@ -96,7 +97,12 @@ def register(app):
         for email, naam, rol, soort in DEMO_ACCOUNTS:
             eigen = [i for i in instanties if i.schoolsoort == soort]
             maak_gebruiker(email, naam, rol, wachtwoord, eigen)
-        click.echo("Demo-accounts (wachtwoord: DEMO_PASSWORD, standaard " + repr(wachtwoord) + "):")
+        if wachtwoord == DEFAULT_DEMO_PASSWORD:
+            click.echo(f"Demo-accounts (wachtwoord: het standaardwachtwoord {DEFAULT_DEMO_PASSWORD!r}; "
+                       "zet DEMO_PASSWORD voor een eigen wachtwoord):")
+        else:
+            # An operator's own password is never printed: a terminal log or CI output may be shared.
+            click.echo("Demo-accounts (wachtwoord: het wachtwoord uit DEMO_PASSWORD):")
         for email, _, rol, _ in DEMO_ACCOUNTS:
             click.echo(f"  {email:<20} {ROLLEN[rol]}")
 

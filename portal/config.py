@@ -18,10 +18,20 @@ def _bool(name, default):
     return value.strip().lower() in ("1", "true", "yes", "ja", "on")
 
 
+def _lijst(name):
+    return [deel.strip() for deel in (os.environ.get(name) or "").split(",") if deel.strip()]
+
+
 def from_environment():
     """The settings an operator can change, read once when the app is made."""
     development = os.environ.get("FLASK_DEBUG") == "1" or os.environ.get("LEERLINGLIJST_ENV") == "development"
     return {
+        "DEVELOPMENT": development,
+        # The base of every link in a mail (contract.md); unset: http://127.0.0.1:$PORT, said at start-up.
+        "PUBLIC_URL": (os.environ.get("PUBLIC_URL") or "").strip() or None,
+        "PORT": os.environ.get("PORT") or "5000",
+        "EXTRA_HOSTS": _lijst("EXTRA_HOSTS"),
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT") or 0),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DATABASE_URL": os.environ.get("DATABASE_URL"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
@@ -39,6 +49,9 @@ def from_environment():
         "MAIL_WORKER": _bool("MAIL_WORKER", True),
         "MAIL_WORKER_INTERVAL": float(os.environ.get("MAIL_WORKER_INTERVAL") or 5),
         "BEWAARTERMIJN_DAGEN": int(os.environ.get("BEWAARTERMIJN_DAGEN") or 90),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT") or 20),
+        "SESSION_MAX_HOURS": float(os.environ.get("SESSION_MAX_HOURS") or 12),
+        "SESSION_MAX_HOURS_HELPDESK": float(os.environ.get("SESSION_MAX_HOURS_HELPDESK") or 8),
     }
 
 
@@ -59,4 +72,11 @@ DEFAULTS = {
     "PUBLIC_UPLOAD_LIMIT": "20 per hour",
     "MAIL_PER_RECIPIENT_PER_DAY": 10,
     "WACHTWOORD_LINK_GELDIG_SECONDEN": 3600,
+    # Per account (known or not): this many wrong passwords go free, then each next one doubles a
+    # wait, from LOGIN_BACKOFF_SECONDS up to LOGIN_BACKOFF_MAX_SECONDS.
+    "LOGIN_FREE_ATTEMPTS": 5,
+    "LOGIN_BACKOFF_SECONDS": 30,
+    "LOGIN_BACKOFF_MAX_SECONDS": 3600,
+    "RESET_MAILS_PER_HOUR": 3,
+    "HSTS_MAX_AGE": 365 * 24 * 3600,
 }

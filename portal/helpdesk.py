@@ -1,7 +1,9 @@
 """The helpdesk's review: the queue of Aanleveringen, the detail page, Verwerken, Afkeuren,
 the original file, and the retention command (`flask --app app helpdesk opschonen`)."""
+import datetime as dt
 import io
-import mimetypes
+import re
+from pathlib import PurePath
 
 import click
 from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
@@ -10,8 +12,9 @@ from peewee import fn
 
 from portal import mail, verwerken
 from portal.extensions import db
+from portal.lijsten.export import export_xlsx
 from portal.lijsten.formats import SOORTEN, format_voor
-from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Controle, Gebeurtenis, Instantie
+from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Afremming, Controle, Gebeurtenis, Instantie
 from portal.vergelijking import rijen, vergelijk, waarschuwingen, zonder_bsn
 from portal.web import render, see_other, toegang
 
@@ -95,6 +98,18 @@ def detail(aanlevering_id):
     return render("helpdesk/detail.html", block="rijen", **detail_context(aanlevering, _pagina(request.args)))
 
 
+@bp.route("/logboek")
+@toegang("helpdesk")
+def logboek():
+    """What happened outside a list: exports (full BSNs), students added, changed or deleted by hand.
+    The events of a list stand on its own page."""
+    query = (Gebeurtenis.select().where(Gebeurtenis.aanlevering.is_null())
+             .order_by(Gebeurtenis.tijd.desc(), Gebeurtenis.id.desc()))
+    totaal, pagina = query.count(), _pagina(request.args)
+    return render("helpdesk/logboek.html", gebeurtenissen=list(query.paginate(pagina, PER_PAGINA)),
+                  totaal=totaal, pagina=pagina, paginas=max(1, -(-totaal // PER_PAGINA)))
+
+
 def _status_link(aanlevering):
     if aanlevering.kanaal == "portal" and aanlevering.gebruiker_id:
         return url_for("aanleveringen.detail", aanlevering_id=aanlevering.id, _external=True)
@@ -138,6 +153,28 @@ def afkeuren(aanlevering_id):
     return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def waardenkopie(aanlevering):
+    """The list as the helpdesk downloads it: the checked rows written anew by our own writer, values
+    only. The uploaded bytes never leave the server: a formula or link in them can not run on a
+    helpdesk computer, and text that looks like a formula is stored as text."""
+    fmt = format_voor(aanlevering.schoolsoort, aanlevering.soort)
+    datums = {k.veld for k in fmt.kolommen if k.soort == "datum"}
+
+    def waarden(rij):
+        return {veld: (dt.date.fromisoformat(waarde) if veld in datums and isinstance(waarde, str) and waarde else waarde)
+                for veld, waarde in rij.items()}
+    return export_xlsx(fmt, (waarden(rij) for rij in rijen(aanlevering)))
+
+
+def downloadnaam(bestandsnaam):
+    """The uploaded name as far as it is safe in a header: no control characters, always .xlsx."""
+    stam = re.sub(r"[\x00-\x1f\x7f]", "", PurePath(bestandsnaam or "").stem).strip() or "leerlingen"
+    return f"{stam}.xlsx"
+
+
 @bp.route("/<int:aanlevering_id>/bestand")
 @toegang("helpdesk")
 def bestand(aanlevering_id):
@@ -146,9 +183,8 @@ def bestand(aanlevering_id):
         flash("Het originele bestand is na de bewaartermijn verwijderd.", "info")
         return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
     Gebeurtenis.log("bestand_gedownload", aanlevering=aanlevering, gebruiker=current_user)
-    soort = mimetypes.guess_type(aanlevering.bestandsnaam)[0] or "application/octet-stream"
-    response = send_file(io.BytesIO(bytes(aanlevering.bestand)), mimetype=soort, as_attachment=True,
-                         download_name=aanlevering.bestandsnaam, max_age=0)
+    response = send_file(io.BytesIO(waardenkopie(aanlevering)), mimetype=XLSX, as_attachment=True,
+                         download_name=downloadnaam(aanlevering.bestandsnaam), max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -164,3 +200,4 @@ def opschonen(dagen):
     click.echo(f"{aantal} originele bestanden verwijderd (ouder dan {dagen} dagen); de aanleveringen blijven bewaard.")
     controles = Controle.opruimen()
     click.echo(f"{controles} verlopen controles van foute bestanden verwijderd.")
+    Afremming.opruimen()  # counts of wrong passwords older than a day

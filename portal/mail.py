@@ -21,7 +21,15 @@ from portal.models import MailBericht, nu
 log = logging.getLogger(__name__)
 
 MAX_POGINGEN = 12
-CLAIM_SECONDEN = 120
+# How long a worker holds a mail while it sends it. Every SMTP step gives up after MAIL_TIMEOUT
+# (extensions.Mail), and one mail takes about eight steps: the claim outlasts them all, so a slow
+# server never lets a second worker send the same mail.
+CLAIM_SECONDEN = 300
+STAPPEN_PER_MAIL = 10
+
+
+def claim_seconden():
+    return max(CLAIM_SECONDEN, STAPPEN_PER_MAIL * current_app.config["MAIL_TIMEOUT"])
 
 
 def queue(aan, onderwerp, template, **context):
@@ -76,7 +84,7 @@ def send_pending(limit=50):
     ids = [rij.id for rij in due]
     verzonden = mislukt = 0
     for bericht_id in ids:
-        if not _claim(bericht_id, nu() + timedelta(seconds=CLAIM_SECONDEN)):
+        if not _claim(bericht_id, nu() + timedelta(seconds=claim_seconden())):
             continue
         bericht = MailBericht.get_by_id(bericht_id)
         try:

@@ -50,12 +50,23 @@ def _v5_inhoud_apart(database):
         migrate(migrator.drop_column("aanlevering", "bestand"), migrator.drop_column("aanlevering", "leerlingen_json"))
 
 
+def _v6_sessies_en_afremming(database):
+    """Hardening: a session version per account (logout ends every session) and the per-account
+    count of wrong passwords."""
+    if "sessie_versie" not in {c.name for c in database.get_columns("gebruiker")}:
+        # In one statement: peewee's SQLite migrator would rebuild the table for NOT NULL, which
+        # the foreign keys to gebruiker forbid.
+        database.execute_sql("ALTER TABLE gebruiker ADD COLUMN sessie_versie INTEGER NOT NULL DEFAULT 0")
+    database.create_tables([m.Afremming], safe=True)
+
+
 # Version 1 is the foundation: instanties, accounts and their links.
 STAPPEN = [
     (2, _v2_aanleveringen),
     (3, _v3_laatst_ingelogd),
     (4, _v4_controles),
     (5, _v5_inhoud_apart),
+    (6, _v6_sessies_en_afremming),
 ]
 LAATSTE = STAPPEN[-1][0]
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from flask_login import UserMixin
 from peewee import (
     BlobField, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
-    IntegerField, TextField, fn,
+    IntegerField, IntegrityError, TextField, fn,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -80,6 +80,25 @@ class Gebruiker(UserMixin, db.Model):
     actief = BooleanField(default=True)
     aangemaakt = DateTimeField(default=nu)
     laatst_ingelogd = DateTimeField(null=True)
+    # Part of the id in the session cookie: raising it (logout, new password) ends every session
+    # of this account, also copies of the cookie elsewhere.
+    sessie_versie = IntegerField(default=0)
+
+    def get_id(self):
+        return f"{self.id}:{self.sessie_versie}"
+
+    @classmethod
+    def bij_sessie(cls, sessie_id):
+        """The active account of a session id made by get_id(), or None when that session ended."""
+        gebruiker_id, _, versie = str(sessie_id).partition(":")
+        if not (gebruiker_id.isdigit() and versie.isdigit() and len(gebruiker_id) < 10 and len(versie) < 10):
+            return None
+        return cls.get_or_none((cls.id == int(gebruiker_id)) & (cls.sessie_versie == int(versie))
+                               & (cls.actief == True))  # noqa: E712
+
+    def beeindig_sessies(self):
+        """Every session of this account ends at its next request."""
+        Gebruiker.update(sessie_versie=Gebruiker.sessie_versie + 1).where(Gebruiker.id == self.id).execute()
 
     @property
     def is_active(self):
@@ -362,8 +381,54 @@ class Gebeurtenis(db.Model):
         return cls.create(actie=actie, aanlevering=aanlevering, gebruiker=gebruiker, wie=wie[:200], details=details)
 
 
+class Afremming(db.Model):
+    """Wrong passwords per e-mail address (known or not, so an answer never tells which accounts
+    exist), kept in the database so that every worker counts together. `sleutel` is a hash of the
+    address, not the address: someone's mistyped address is not kept."""
+    sleutel = CharField(max_length=64, unique=True)
+    fouten = IntegerField(default=0)
+    wacht_tot = DateTimeField(null=True)
+    bijgewerkt = DateTimeField(default=nu, index=True)
+
+    @staticmethod
+    def sleutel_voor(email):
+        return hashlib.sha256(("inloggen:" + (email or "").strip().lower()).encode()).hexdigest()
+
+    @classmethod
+    def wachttijd(cls, email):
+        """Seconds before this address may try again (0: now)."""
+        rij = cls.get_or_none(cls.sleutel == cls.sleutel_voor(email))
+        if rij is None or rij.wacht_tot is None:
+            return 0
+        return max(0, int((rij.wacht_tot - nu()).total_seconds() + 0.999))
+
+    @classmethod
+    def fout(cls, email, vrij, basis, maximum):
+        """Count a wrong password; after `vrij` of them each next one doubles the wait."""
+        sleutel = cls.sleutel_voor(email)
+        with db.database.atomic():
+            if not cls.update(fouten=cls.fouten + 1, bijgewerkt=nu()).where(cls.sleutel == sleutel).execute():
+                try:
+                    with db.database.atomic():
+                        cls.create(sleutel=sleutel, fouten=1)
+                except IntegrityError:  # another worker made it just now
+                    cls.update(fouten=cls.fouten + 1, bijgewerkt=nu()).where(cls.sleutel == sleutel).execute()
+            fouten = cls.get(cls.sleutel == sleutel).fouten
+            if fouten >= vrij:
+                wacht = min(basis * 2 ** (fouten - vrij), maximum)
+                cls.update(wacht_tot=nu() + timedelta(seconds=wacht)).where(cls.sleutel == sleutel).execute()
+
+    @classmethod
+    def gelukt(cls, email):
+        cls.delete().where(cls.sleutel == cls.sleutel_voor(email)).execute()
+
+    @classmethod
+    def opruimen(cls, dagen=1):
+        return cls.delete().where(cls.bijgewerkt < nu() - timedelta(days=dagen)).execute()
+
+
 class SchemaVersie(db.Model):
     versie = IntegerField()
 
 
-MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, AanleveringInhoud, Leerling, MailBericht, Controle, Gebeurtenis, SchemaVersie]
+MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, AanleveringInhoud, Leerling, MailBericht, Controle, Gebeurtenis, Afremming, SchemaVersie]

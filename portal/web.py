@@ -161,6 +161,7 @@ MENU = [
     ("uploaden.start", "Leerlingen uploaden", False),
     ("aanleveringen.mijn", "Mijn aanleveringen", False),
     ("helpdesk.wachtrij", "Helpdesk", True),
+    ("helpdesk.logboek", "Logboek", True),
 ]
 
 

