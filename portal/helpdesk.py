@@ -137,7 +137,7 @@ def verwerk(aanlevering_id):
     (plain HTML, so also without JavaScript), how many students will be added and changed."""
     aanlevering = _aanlevering(aanlevering_id)
     if aanlevering.status != "ingediend":
-        flash("Deze lijst is al behandeld of ingetrokken; er valt niets meer te verwerken.", "info")
+        flash("Deze lijst is intussen al behandeld of ingetrokken; er is niets geladen.", "fout")
         return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
     if request.method == "GET" or request.form.get("bevestigd") != "ja":
         return render("helpdesk/verwerken.html", aanlevering=aanlevering, vergelijking=vergelijk(aanlevering),
