@@ -70,7 +70,7 @@ def html(response):
 
 
 def rijen(response):
-    return re.findall(r'<td><a href="/leerlingen/(\d+)/wijzigen">', html(response))
+    return re.findall(r'<td[^>]*><a href="/leerlingen/(\d+)/wijzigen">', html(response))
 
 
 # ---------------------------------------------------------------------------------------------
