@@ -82,7 +82,7 @@ class LeerlingForm(FlaskForm):
         self.waarschuwingen: dict[str, list[str]] = {}
         self.bevindingen: list[Bevinding] = []
         self.schoon: dict = {}
-        self._verplicht_onderwijsnummer()
+        self._verplichte_nummers()
 
     # -- the schema, per section ----------------------------------------------------------------
     def secties(self):
@@ -97,7 +97,7 @@ class LeerlingForm(FlaskForm):
     def kolom(self, veld):
         return self.fmt.kolom_voor_veld(veld)
 
-    def _verplicht_onderwijsnummer(self):
+    def _verplichte_nummers(self):
         # As in the seed: BSN carries the *, and the Onderwijsnummer's label says when it is
         # needed instead (formats.md ¹), so no marker changes while the user types.
         self.bsn.flags.required = True
@@ -190,7 +190,7 @@ def maak_formulier(fmt: Format, formdata=None, leerling=None, vandaag=None) -> L
     for kolom in fmt.kolommen:
         if kolom.verplicht:
             form[kolom.veld].flags.required = True
-    form._verplicht_onderwijsnummer()
+    form._verplichte_nummers()
     return form
 
 
