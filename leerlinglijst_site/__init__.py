@@ -7,6 +7,13 @@ from portal.web import render, toegang
 bp = Blueprint("site", __name__, url_prefix="/leerlinglijst")
 
 
+@bp.route("/hulp/")
+@toegang("anoniem")
+def hulp_overzicht():
+    """Every help topic and the helpdesk's contact details ("Voor meer informatie en onderwerpen")."""
+    return render("help/overzicht.html", onderwerp=None, paginatitel="Meer informatie")
+
+
 @bp.route("/hulp/<onderwerp>")
 @toegang("anoniem")
 def hulp(onderwerp):

@@ -1,6 +1,6 @@
 """The submitter's side: "Mijn aanleveringen" in the portal, the public status page behind the
 unguessable link of the confirmation mail, and Intrekken while the list waits for the helpdesk."""
-from flask import Blueprint, abort, flash
+from flask import Blueprint, abort, flash, request
 from flask_login import current_user
 
 from portal import verwerken
@@ -48,21 +48,32 @@ def _statuspagina(aanlevering, intrekken_url):
                   waarschuwingen=waarschuwingen(aanlevering), intrekken_url=intrekken_url)
 
 
-def _intrekken(aanlevering, **wie):
+def _intrekken(aanlevering, terug, actie, **wie):
+    """Withdrawing cannot be undone: the first request (a GET, or a POST from an older page without
+    `bevestigd`) shows a confirmation page in plain HTML; its form withdraws. `terug` and `actie`
+    are (endpoint, args) of the status page and of this route."""
+    if aanlevering.status != "ingediend":
+        flash("Deze lijst kan niet meer worden ingetrokken: de helpdesk heeft hem al behandeld.", "fout")
+        return see_other(terug[0], **terug[1])
+    if request.method == "GET" or request.form.get("bevestigd") != "ja":
+        return render("aanleveringen/intrekken.html", aanlevering=aanlevering, soorten=SOORTEN,
+                      terug=terug, actie=actie)
     try:
         verwerken.intrekken(aanlevering, **wie)
     except verwerken.NietMeerIngediend:
         flash("Deze lijst kan niet meer worden ingetrokken: de helpdesk heeft hem al behandeld.", "fout")
     else:
         flash(f"Lijst {aanlevering.kenmerk} is ingetrokken. De helpdesk verwerkt hem niet.", "succes")
+    return see_other(terug[0], **terug[1])
 
 
-@bp.route("/aanleveringen/<int:aanlevering_id>/intrekken", methods=["POST"])
+@bp.route("/aanleveringen/<int:aanlevering_id>/intrekken", methods=["GET", "POST"])
 @toegang("beheerder")
 def intrekken(aanlevering_id):
     aanlevering = _eigen(aanlevering_id)
-    _intrekken(aanlevering, gebruiker=current_user)
-    return see_other("aanleveringen.detail", aanlevering_id=aanlevering.id)
+    args = {"aanlevering_id": aanlevering.id}
+    return _intrekken(aanlevering, ("aanleveringen.detail", args), ("aanleveringen.intrekken", args),
+                      gebruiker=current_user)
 
 
 @bp.route("/leerlinglijst/status/<token>")
@@ -71,9 +82,10 @@ def status(token):
     return _statuspagina(_via_token(token), ("aanleveringen.intrekken_publiek", {"token": token}))
 
 
-@bp.route("/leerlinglijst/status/<token>/intrekken", methods=["POST"])
+@bp.route("/leerlinglijst/status/<token>/intrekken", methods=["GET", "POST"])
 @toegang("anoniem")
 def intrekken_publiek(token):
     aanlevering = _via_token(token)
-    _intrekken(aanlevering, wie=f"{aanlevering.naam} (indiener, via de statuslink)")
-    return see_other("aanleveringen.status", token=token)
+    args = {"token": token}
+    return _intrekken(aanlevering, ("aanleveringen.status", args), ("aanleveringen.intrekken_publiek", args),
+                      wie=f"{aanlevering.naam} (indiener, via de statuslink)")

@@ -42,6 +42,12 @@ def from_environment():
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "Leerlinglijst <noreply@leerlinglijst.nl>",
         "HELPDESK_EMAIL": os.environ.get("HELPDESK_EMAIL") or "helpdesk@leerlinglijst.nl",
+        # Shown in the footer and in every mail next to HELPDESK_EMAIL (left out while empty).
+        "HELPDESK_TELEFOON": os.environ.get("HELPDESK_TELEFOON") or "",
+        # The names users see (glossary): the product, the portal for accounts, the public site.
+        "PRODUCT_NAAM": os.environ.get("PRODUCT_NAAM") or "InterGrip",
+        "PORTAAL_NAAM": os.environ.get("PORTAAL_NAAM") or "InterGrip Portaal",
+        "SITE_NAAM": os.environ.get("SITE_NAAM") or "leerlinglijst.nl",
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD,
         "HTMX_CDN": _bool("HTMX_CDN", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") and os.environ["REDIS_URL"] or "memory://",

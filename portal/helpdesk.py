@@ -13,13 +13,21 @@ from peewee import fn
 from portal import mail, verwerken
 from portal.extensions import db
 from portal.lijsten.export import export_xlsx
-from portal.lijsten.formats import SOORTEN, format_voor
+from portal.lijsten.formats import SOORTEN, format_voor, telefoon_tonen
 from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Afremming, Controle, Gebeurtenis, Instantie
 from portal.vergelijking import rijen, vergelijk, waarschuwingen, zonder_bsn
 from portal.web import render, see_other, toegang
 
 bp = Blueprint("helpdesk", __name__, url_prefix="/helpdesk")
 bp.add_app_template_filter(zonder_bsn, "zonder_bsn")
+
+
+@bp.app_template_filter("telefoon")
+def telefoon(e164):
+    """A stored +31612345678 as people write it: 06-12345678 (other numbers as telefoon_tonen has them)."""
+    tonen = telefoon_tonen(e164) if e164 else ""
+    return re.sub(r"^(06) (\d{8})$", r"\1-\2", tonen)
+
 
 PER_PAGINA = 50
 FILTERS = ("status", "schoolsoort", "soort", "instantie", "schooljaar")
@@ -77,13 +85,29 @@ def _aanlevering(aanlevering_id):
     return Aanlevering.get_or_none(Aanlevering.id == aanlevering_id) or abort(404)
 
 
+_UITKOMST = re.compile(r"(\d+) nieuw, (\d+) bijgewerkt, (\d+) ongewijzigd")
+
+
+def resultaat(aanlevering):
+    """What loading did, from the log (a fresh comparison after loading says "0 nieuw"): a dict
+    with nieuw, bijgewerkt and ongewijzigd, or None when the list was not loaded."""
+    if aanlevering.status != "verwerkt":
+        return None
+    gebeurtenis = (aanlevering.gebeurtenissen.where(Gebeurtenis.actie == "verwerkt")
+                   .order_by(Gebeurtenis.tijd.desc(), Gebeurtenis.id.desc()).first())
+    treffer = gebeurtenis and _UITKOMST.search(gebeurtenis.details)
+    if not treffer:
+        return None
+    return dict(zip(("nieuw", "bijgewerkt", "ongewijzigd"), map(int, treffer.groups())))
+
+
 def detail_context(aanlevering, pagina=1):
     alle = rijen(aanlevering)
     vergelijking = vergelijk(aanlevering)
     per_rij = {r.get("leerlingnummer"): "nieuw" for r in vergelijking.nieuw}
     per_rij.update({r.get("leerlingnummer"): "gewijzigd" for r, _ in vergelijking.gewijzigd})
     per_rij.update({r.get("leerlingnummer"): "ongewijzigd" for r in vergelijking.ongewijzigd})
-    return dict(
+    return dict(resultaat=resultaat(aanlevering),
         aanlevering=aanlevering, fmt=format_voor(aanlevering.schoolsoort, aanlevering.soort),
         rijen=alle[(pagina - 1) * PER_PAGINA: pagina * PER_PAGINA], aantal_rijen=len(alle), pagina=pagina,
         paginas=max(1, -(-len(alle) // PER_PAGINA)), vergelijking=vergelijking, per_rij=per_rij,
@@ -116,10 +140,22 @@ def _status_link(aanlevering):
     return url_for("aanleveringen.status", token=aanlevering.status_token, _external=True)
 
 
-@bp.route("/<int:aanlevering_id>/verwerken", methods=["POST"])
+def leerlingen_tekst(aantal):
+    return f"{aantal} {'leerling' if aantal == 1 else 'leerlingen'}"
+
+
+@bp.route("/<int:aanlevering_id>/verwerken", methods=["GET", "POST"])
 @toegang("helpdesk")
 def verwerk(aanlevering_id):
+    """Loading cannot be undone: the button on the detail page asks first, on a page of its own
+    (plain HTML, so also without JavaScript), how many students will be added and changed."""
     aanlevering = _aanlevering(aanlevering_id)
+    if aanlevering.status != "ingediend":
+        flash("Deze lijst is intussen al behandeld of ingetrokken; er is niets geladen.", "fout")
+        return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
+    if request.method == "GET" or request.form.get("bevestigd") != "ja":
+        return render("helpdesk/verwerken.html", aanlevering=aanlevering, vergelijking=vergelijk(aanlevering),
+                      soorten=SOORTEN)
     try:
         with db.database.atomic():  # the students, the status, the log and the mail: all or nothing
             uitkomst = verwerken.verwerk(aanlevering, current_user)
@@ -128,8 +164,9 @@ def verwerk(aanlevering_id):
     except verwerken.NietMeerIngediend:
         flash("Deze lijst is intussen al behandeld of ingetrokken; er is niets geladen.", "fout")
         return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
-    flash(f"Lijst {aanlevering.kenmerk} is verwerkt: {uitkomst.nieuw} nieuw, {uitkomst.bijgewerkt} bijgewerkt, "
-          f"{uitkomst.ongewijzigd} ongewijzigd.", "succes")
+    flash(f"Lijst {aanlevering.kenmerk} is verwerkt: {leerlingen_tekst(uitkomst.nieuw)} toegevoegd, "
+          f"{uitkomst.bijgewerkt} bijgewerkt, {uitkomst.ongewijzigd} ongewijzigd. "
+          "De indiener krijgt hierover een e-mail.", "succes")
     return see_other("helpdesk.detail", aanlevering_id=aanlevering_id)
 
 

@@ -17,13 +17,34 @@ from portal.lijsten.errors import Bevinding
 from portal.lijsten.formats import Format, datum_tekst, telefoon_tonen
 from portal.lijsten.validate import check_record
 
+# The seed's sections: Type leerling and Instantie are chosen first; then Leerling (the numbers
+# that identify the student) and Persoonsgegevens, then what a format adds.
 SECTIES = {
-    "Persoonsgegevens": ("leerlingnummer", "bsn", "onderwijsnummer", "voorletters", "voornaam",
-                         "tussenvoegsel", "achternaam", "geslacht", "geboortedatum"),
+    "Leerling": ("leerlingnummer", "bsn", "onderwijsnummer"),
+    "Persoonsgegevens": ("voorletters", "voornaam", "tussenvoegsel", "achternaam", "geslacht", "geboortedatum"),
     "Adres en contact": ("postcode", "woonplaats", "telefoonnummer", "email"),
 }
 OVERIG = "School"   # every column of a format that is not in SECTIES
 SECTIE_NAMEN = (*SECTIES, OVERIG)
+
+# Labels where the seed adds to the column title; the title itself stays the start of the label.
+LABELS = {
+    "onderwijsnummer": "Onderwijsnummer (verplicht indien BSN niet beschikbaar is)",
+}
+# Hints written for a web form. The schema's `uitleg` is written for the Excel format (columns,
+# "opgemaakt als Tekst", "Kies uit: …"); a field listed here gets this text instead, a dropdown
+# gets none (its options say it all) unless listed.
+HINTS = {
+    "leerlingnummer": "Het nummer van de leerling in uw leerlingadministratie: letters, cijfers en koppeltekens, "
+                      "maximaal 20 tekens.",
+    "bsn": "Het burgerservicenummer: 9 cijfers. Heeft de leerling geen BSN? Laat dit veld dan leeg en vul "
+           "het onderwijsnummer in.",
+    "onderwijsnummer": "Alleen voor een leerling zonder BSN: 9 cijfers, beginnend met 10.",
+    "klas": "De klas of groep van de leerling, bijvoorbeeld 4B; maximaal 20 tekens.",
+    "geboortedatum": "Als dd-mm-jjjj, bijvoorbeeld 03-05-2010.",
+    "telefoonnummer": "Eén telefoonnummer, bijvoorbeeld 06-12345678 of +32 470 12 34 56.",
+    "email": "Eén e-mailadres, bijvoorbeeld naam@voorbeeld.nl.",
+}
 
 CODE_LABELS = {
     "geslacht": {"M": "M (man)", "V": "V (vrouw)", "O": "O (onbekend of anders)"},
@@ -61,7 +82,7 @@ class LeerlingForm(FlaskForm):
         self.waarschuwingen: dict[str, list[str]] = {}
         self.bevindingen: list[Bevinding] = []
         self.schoon: dict = {}
-        self._verplicht_onderwijsnummer()
+        self._verplichte_nummers()
 
     # -- the schema, per section ----------------------------------------------------------------
     def secties(self):
@@ -76,10 +97,11 @@ class LeerlingForm(FlaskForm):
     def kolom(self, veld):
         return self.fmt.kolom_voor_veld(veld)
 
-    def _verplicht_onderwijsnummer(self):
-        # Onderwijsnummer becomes required once the BSN is empty (formats.md ¹).
-        leeg = not (self.bsn.data or "").strip()
-        self.onderwijsnummer.flags.required = leeg
+    def _verplichte_nummers(self):
+        # As in the seed: BSN carries the *, and the Onderwijsnummer's label says when it is
+        # needed instead (formats.md ¹), so no marker changes while the user types.
+        self.bsn.flags.required = True
+        self.onderwijsnummer.flags.required = False
 
     # -- checking -------------------------------------------------------------------------------
     def waarden(self) -> dict:
@@ -97,13 +119,15 @@ class LeerlingForm(FlaskForm):
         for b in bevindingen:
             veld = titels.get(b.kolom)
             if b.code == "identifier_missing":
-                veld = "onderwijsnummer"      # the field that became required
+                veld = "bsn"                  # the field marked with *
             if veld is None:
                 continue
+            kiezen = isinstance(self[veld], SelectField)
+            bericht = b.formulier_bericht(invullen="kies een waarde uit de lijst" if kiezen else "vul het in")
             if b.is_fout:
-                self[veld].errors.append(b.bericht)
+                self[veld].errors.append(bericht)
             else:
-                self.waarschuwingen.setdefault(veld, []).append(b.bericht)
+                self.waarschuwingen.setdefault(veld, []).append(bericht)
         if bestaande is not None:
             for veld, bericht in UNIEK.items():
                 waarde = schoon.get(veld)
@@ -128,17 +152,18 @@ def _sectie(veld: str) -> str:
 
 def _veld(kolom):
     extra = dict(INVOER.get(kolom.veld, {}))
+    label = LABELS.get(kolom.veld, kolom.titel)
     if kolom.soort == "datum":
         extra.setdefault("autocomplete", "off")
     if kolom.waarden:
         labels = CODE_LABELS.get(kolom.veld, {})
         keuzes = [("", "Kies…")] + [(str(w), labels.get(w, str(w))) for w in kolom.waarden]
         # The schema judges a value, not the select: a wrong code gets the file check's message.
-        return SelectField(kolom.titel, choices=keuzes, validate_choice=False, render_kw=extra,
-                           description=kolom.uitleg)
+        return SelectField(label, choices=keuzes, validate_choice=False, render_kw=extra,
+                           description=HINTS.get(kolom.veld, ""))
     if kolom.max_len:
         extra.setdefault("maxlength", max(kolom.max_len * 2, 40))   # cleaned-up text may be shorter
-    return StringField(kolom.titel, render_kw=extra, description=kolom.uitleg)
+    return StringField(label, render_kw=extra, description=HINTS.get(kolom.veld, kolom.uitleg))
 
 
 _KLASSEN: dict[str, type] = {}
@@ -165,7 +190,7 @@ def maak_formulier(fmt: Format, formdata=None, leerling=None, vandaag=None) -> L
     for kolom in fmt.kolommen:
         if kolom.verplicht:
             form[kolom.veld].flags.required = True
-    form._verplicht_onderwijsnummer()
+    form._verplichte_nummers()
     return form
 
 

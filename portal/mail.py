@@ -70,7 +70,8 @@ def _bewaar_lokaal(bericht):
 
 def _message(bericht):
     return Message(subject=bericht.onderwerp, recipients=[bericht.aan], body=bericht.tekst,
-                   html=bericht.html or None, sender=current_app.config["MAIL_DEFAULT_SENDER"])
+                   html=bericht.html or None, sender=current_app.config["MAIL_DEFAULT_SENDER"],
+                   reply_to=current_app.config["HELPDESK_EMAIL"])   # answers reach the helpdesk, not noreply
 
 
 def send_pending(limit=50):

@@ -46,8 +46,8 @@ def test_withdraw_from_mijn_aanleveringen(login, client):
     a = maak_aanlevering(aantal=2)
     login("vo")
     page = client.get("/aanleveringen/").get_data(as_text=True)
-    assert f'action="/aanleveringen/{a.id}/intrekken"' in page
-    response = _post(client, f"/aanleveringen/{a.id}/intrekken")
+    assert f'href="/aanleveringen/{a.id}/intrekken"' in page     # to the confirmation step (issue 11)
+    response = _post(client, f"/aanleveringen/{a.id}/intrekken", {"bevestigd": "ja"})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/aanleveringen/{a.id}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "is ingetrokken" in page and ">Intrekken</button>" not in page
@@ -106,7 +106,8 @@ def test_withdraw_through_the_public_status_page(client):
     assert "Ingediend, wacht op controle" in page and ">Intrekken</button>" in page
     token = csrf_from(page)
     assert client.post("/leerlinglijst/status/verkeerd/intrekken", data={"csrf_token": token}).status_code == 404
-    response = client.post(f"/leerlinglijst/status/{a.status_token}/intrekken", data={"csrf_token": token})
+    response = client.post(f"/leerlinglijst/status/{a.status_token}/intrekken",
+                           data={"csrf_token": token, "bevestigd": "ja"})
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Ingetrokken" in page and "is ingetrokken" in page

@@ -142,10 +142,67 @@ def test_registered_elsewhere_names_the_other_school_to_the_helpdesk_only(app, l
 
 
 # --- Verwerken --------------------------------------------------------------------------------------
+def _verwerk(client, aanlevering_id, **kwargs):
+    """Verwerken as the helpdesk does it: the button, then "Ja, … verwerken" on the confirmation page."""
+    return _post(client, f"/helpdesk/{aanlevering_id}/verwerken", {"bevestigd": "ja"}, **kwargs)
+
+
+def test_verwerken_asks_first_how_many_will_be_added_and_changed(app, login, client):
+    """Issue 11, point 14: Verwerken (even of 10,000 students) is never one click; the plain-HTML
+    confirmation step says how many students are added and changed."""
+    from portal import verwerken
+    eerder = maak_aanlevering(aantal=3)
+    verwerken.verwerk(eerder)
+    rijen = json.loads(eerder.leerlingen_json)
+    rijen[0]["woonplaats"] = "Zwolle"
+    extra = json.loads(maak_aanlevering("99AB00", aantal=5, seed=9).leerlingen_json)
+    for i, rij in enumerate(extra):
+        rij["leerlingnummer"] = f"N{i}"
+    a = maak_aanlevering(rijen=rijen + extra)
+    login("helpdesk")
+    detail = client.get(f"/helpdesk/{a.id}").get_data(as_text=True)
+    knop = re.search(r'<form method="(\w+)" action="/helpdesk/%d/verwerken"' % a.id, detail)
+    assert knop and knop.group(1) == "get"                     # the button only opens the question
+    for response in (client.get(f"/helpdesk/{a.id}/verwerken"), _post(client, f"/helpdesk/{a.id}/verwerken")):
+        assert response.status_code == 200
+        vraag = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", response.get_data(as_text=True)))
+        assert f"Lijst {a.kenmerk} verwerken?" in vraag
+        assert "5 leerlingen worden toegevoegd" in vraag and "1 leerling wordt bijgewerkt" in vraag
+        assert "2 leerlingen blijven ongewijzigd" in vraag and "niet ongedaan" in vraag
+        assert 'name="bevestigd" value="ja"' in response.get_data(as_text=True)
+        assert "Ja, 8 leerlingen verwerken" in vraag and "Annuleren" in vraag
+    assert Aanlevering.get_by_id(a.id).status == "ingediend" and MailBericht.select().count() == 0
+    assert Leerling.select().count() == 3
+    assert _verwerk(client, a.id).status_code == 303
+    assert Leerling.select().count() == 8
+
+
+def test_after_loading_the_page_says_what_the_load_did(app, login, client):
+    """Issue 11, point 14: not a fresh comparison reading "0 nieuw, 20 ongewijzigd"."""
+    a = maak_aanlevering(aantal=20)
+    login("helpdesk")
+    response = _verwerk(client, a.id, follow_redirects=True)
+    leesbaar = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", response.get_data(as_text=True)))
+    assert "is verwerkt: 20 leerlingen toegevoegd, 0 bijgewerkt, 0 ongewijzigd" in leesbaar
+    later = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", client.get(f"/helpdesk/{a.id}").get_data(as_text=True)))
+    assert "Resultaat van het verwerken" in later and "20 leerlingen toegevoegd" in later
+    assert "Vergelijking met het systeem" not in later and not re.search(r"(?<!\d)0 nieuw", later)
+
+
+def test_phone_numbers_are_shown_as_people_write_them(app, login, client):
+    """Issue 11, point 14 (smaller points): 06-12345678, not +31612345678."""
+    rijen = json.loads(maak_aanlevering("99AB00", aantal=1).leerlingen_json)
+    rijen[0]["telefoonnummer"] = "+31614037655"
+    a = maak_aanlevering(rijen=rijen)
+    login("helpdesk")
+    page = client.get(f"/helpdesk/{a.id}").get_data(as_text=True)
+    assert "06-14037655" in page and "+31614037655" not in page
+
+
 def test_verwerken_loads_the_students_and_mails_the_submitter(app, login, client):
     a = maak_aanlevering(aantal=12)
     login("helpdesk")
-    response = _post(client, f"/helpdesk/{a.id}/verwerken")
+    response = _verwerk(client, a.id)
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/helpdesk/{a.id}")
     assert Leerling.select().where(Leerling.instantie == a.instantie).count() == 12
     leerling = Leerling.get(Leerling.leerlingnummer == "000001")
@@ -155,7 +212,7 @@ def test_verwerken_loads_the_students_and_mails_the_submitter(app, login, client
     a = Aanlevering.get_by_id(a.id)
     assert a.status == "verwerkt" and a.behandelaar.email == "helpdesk@demo.nl" and a.behandeld
     page = client.get(f"/helpdesk/{a.id}").get_data(as_text=True)
-    assert "is verwerkt: 12 nieuw, 0 bijgewerkt, 0 ongewijzigd" in page
+    assert "is verwerkt: 12 leerlingen toegevoegd, 0 bijgewerkt, 0 ongewijzigd" in page
     assert ">Verwerken</button>" not in page  # nothing left to press
     log = re.search(r'<table id="logboek">(.*?)</table>', page, re.S).group(1)
     assert "Hanna de Helpdesk" in log and "verwerkt" in log
@@ -206,7 +263,7 @@ def test_a_fault_halfway_leaves_nothing_loaded(app, login, client, monkeypatch):
         return echte_invoegen(*args)
     monkeypatch.setattr(verwerken, "_invoegen", invoegen_met_storing)
     login("helpdesk")
-    response = _post(client, f"/helpdesk/{a.id}/verwerken")
+    response = _verwerk(client, a.id)
     assert response.status_code == 500
     assert "Er ging iets mis" in response.get_data(as_text=True)
     assert len(aanroepen) == 2
@@ -217,7 +274,7 @@ def test_a_fault_halfway_leaves_nothing_loaded(app, login, client, monkeypatch):
     assert MailBericht.select().count() == 0
     assert not Gebeurtenis.select().where((Gebeurtenis.aanlevering == a) & (Gebeurtenis.actie == "verwerkt")).exists()
     monkeypatch.setattr(verwerken, "_invoegen", echte_invoegen)
-    assert _post(client, f"/helpdesk/{a.id}/verwerken").status_code == 303  # and it can be loaded afterwards
+    assert _verwerk(client, a.id).status_code == 303  # and it can be loaded afterwards
     assert Leerling.select().count() == 35
 
 
@@ -234,7 +291,7 @@ def test_the_claim_refuses_a_second_load(app, login, client):
         raise AssertionError("de tweede keer mag niet laden")
     assert Leerling.select().count() == 4
     login("helpdesk")
-    response = _post(client, f"/helpdesk/{a.id}/verwerken", follow_redirects=True)
+    response = _verwerk(client, a.id, follow_redirects=True)
     assert "intussen al behandeld" in response.get_data(as_text=True)
     assert MailBericht.select().count() == 0 and Leerling.select().count() == 4
 
@@ -299,7 +356,7 @@ def test_afkeuren_sends_the_reason_without_a_bsn(login, client):
     assert bsn not in mail.tekst and bsn not in mail.html
     assert Leerling.select().count() == 0
     assert Gebeurtenis.get(Gebeurtenis.actie == "afgekeurd").details == a.reden
-    assert _post(client, f"/helpdesk/{a.id}/verwerken").status_code == 303
+    assert _verwerk(client, a.id).status_code == 303
     assert Leerling.select().count() == 0  # a rejected list is not loaded afterwards
 
 
@@ -409,3 +466,67 @@ def test_retention_command_also_removes_expired_failed_checks(app):
     result = app.test_cli_runner().invoke(args=["helpdesk", "opschonen"])
     assert "1 verlopen controles van foute bestanden verwijderd." in result.output
     assert Controle.get_or_none(Controle.id == oud.id) is None and Controle.get_or_none(Controle.id == vers.id)
+
+
+# --- Intrekken: the submitter's side of the same rule ----------------------------------------------
+def test_intrekken_asks_first_in_plain_html(login, client):
+    """Issue 11, point 14: Intrekken on Mijn aanleveringen and on the status page (also the old
+    form, a POST without `bevestigd`) opens a confirmation step; only its form withdraws."""
+    a = maak_aanlevering(aantal=3)
+    login("vo")
+    mijn = client.get("/aanleveringen/").get_data(as_text=True)
+    assert f'href="/aanleveringen/{a.id}/intrekken"' in mijn
+    for response in (client.get(f"/aanleveringen/{a.id}/intrekken"), _post(client, f"/aanleveringen/{a.id}/intrekken")):
+        assert response.status_code == 200
+        vraag = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", response.get_data(as_text=True)))
+        assert f"Lijst {a.kenmerk} intrekken?" in vraag and "niet ongedaan" in vraag and "3 leerlingen" in vraag
+        assert f"Ja, lijst {a.kenmerk} intrekken" in vraag and "Annuleren" in vraag
+    assert Aanlevering.get_by_id(a.id).status == "ingediend"
+    response = _post(client, f"/aanleveringen/{a.id}/intrekken", {"bevestigd": "ja"})
+    assert response.status_code == 303 and Aanlevering.get_by_id(a.id).status == "ingetrokken"
+
+
+def test_public_intrekken_asks_first(client):
+    a = maak_aanlevering(aantal=2, kanaal="publiek", gebruiker=None)
+    pad = f"/leerlinglijst/status/{a.status_token}/intrekken"
+    response = client.get(pad)
+    assert response.status_code == 200 and f"Lijst {a.kenmerk} intrekken?" in response.get_data(as_text=True)
+    token = csrf_from(response.get_data(as_text=True))
+    assert client.post(pad, data={"csrf_token": token}).status_code == 200
+    assert Aanlevering.get_by_id(a.id).status == "ingediend"
+    assert client.post(pad, data={"csrf_token": token, "bevestigd": "ja"}).status_code == 303
+    assert Aanlevering.get_by_id(a.id).status == "ingetrokken"
+
+
+# --- Contact and names in the mails ------------------------------------------------------------------
+def test_every_mail_names_the_helpdesk_and_replies_reach_it(app, login, client, smtp_server):
+    """Issue 11, point 11: the helpdesk's e-mail and phone in every mail, a Reply-To that reaches the
+    helpdesk (not a dead noreply), signed with the product name."""
+    from portal import mail
+    smtp_server.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, HELPDESK_TELEFOON="030-7654321")
+    state = app.extensions["mail"]  # Flask-Mail read its settings at start-up, and suppresses mail under TESTING
+    state.server, state.port, state.suppress = "127.0.0.1", smtp_server.port, False
+    a = maak_aanlevering(aantal=2)
+    login("helpdesk")
+    assert _post(client, f"/helpdesk/{a.id}/verwerken", {"bevestigd": "ja"}).status_code == 303
+    b = maak_aanlevering(aantal=2, seed=3)
+    assert _post(client, f"/helpdesk/{b.id}/afkeuren", {"reden": "Gebruik het nieuwe format."}).status_code == 303
+    with app.test_request_context():                      # the other mails to people outside the helpdesk
+        from portal.models import Gebruiker
+        mail.queue("petra@school.example", "Bevestiging", "bevestiging", aanlevering=a, soort_naam="Potentiële overstapper",
+                   aantal_waarschuwingen=0, status_link="http://x/status")
+        mail.queue("vo@demo.nl", "Wachtwoord", "wachtwoord_herstellen", gebruiker=Gebruiker.met_email("vo@demo.nl"),
+                   link="http://x/herstellen")
+    assert {m.onderwerp for m in MailBericht.select()} >= {"Bevestiging", "Wachtwoord"}
+    for bericht in MailBericht.select():
+        for deel in (bericht.tekst, bericht.html):
+            assert "helpdesk-team@voorbeeld.nl" in deel and "030-7654321" in deel, bericht.onderwerp
+            assert "De helpdesk van InterGrip" in deel and "Leerlinglijst\n" not in deel
+        assert "U kunt er niet op antwoorden" not in bericht.html
+    with app.app_context():
+        verzonden, mislukt = mail.send_pending()
+    assert (verzonden, mislukt) == (4, 0)
+    assert len(smtp_server.berichten) == 4
+    for ontvangen in smtp_server.berichten:
+        assert ontvangen["Reply-To"] == "helpdesk-team@voorbeeld.nl"

@@ -70,7 +70,7 @@ def html(response):
 
 
 def rijen(response):
-    return re.findall(r'<td><a href="/leerlingen/(\d+)/wijzigen">', html(response))
+    return re.findall(r'<td[^>]*><a href="/leerlingen/(\d+)/wijzigen">', html(response))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,8 +172,8 @@ def test_new_asks_type_and_instantie_then_shows_the_schema_form(app, login, clie
     assert "<html" not in fragment and 'id="leerlingformulier"' in fragment
     fmt = FORMATS["VO-niet-overstapper"]
     for kolom in fmt.kolommen:
-        assert re.search(rf'<label for="{kolom.veld}"[^>]*>{re.escape(kolom.titel)}<', fragment), kolom.titel
-    for sectie in ("Persoonsgegevens", "Adres en contact", "School"):
+        assert re.search(rf'<label for="{kolom.veld}"[^>]*>{re.escape(kolom.titel)}[< ]', fragment), kolom.titel
+    for sectie in ("Leerling", "Persoonsgegevens", "Adres en contact", "School"):
         assert f"<legend>{sectie}</legend>" in fragment
     assert 'name="profiel_sector"' not in fragment              # an overstapper-only column
     assert re.search(r'id="achternaam"[^>]*aria-required="true"|aria-required="true"[^>]*id="achternaam"', fragment)
@@ -223,8 +223,8 @@ def test_onderwijsnummer_required_when_bsn_is_empty(app, login, client):
     url = f"/leerlingen/nieuw?type=overstapper&instantie={a.id}"
     r = client.post(url, data=formdata(VO_OVER, bsn=None, onderwijsnummer=None))
     assert r.status_code == 422
-    assert re.search(r'id="rij-onderwijsnummer".*?Vul een BSN of een onderwijsnummer in', html(r), re.S)
-    assert re.search(r'id="onderwijsnummer"[^>]*aria-required="true"|aria-required="true"[^>]*id="onderwijsnummer"', html(r))
+    assert re.search(r'id="rij-bsn".*?Vul het BSN in, of het onderwijsnummer als de leerling geen BSN heeft.',
+                     html(r), re.S)
     r = client.post(url, data=formdata(VO_OVER, bsn=None, onderwijsnummer=geldig_onderwijsnummer(random.Random(3))))
     assert r.status_code == 303
     assert Leerling.get().bsn is None
@@ -241,18 +241,64 @@ def test_inline_check_returns_the_fields_row(app, login, client):
     assert "<html" not in fragment and fragment.strip().startswith('<div class="veld veld--fout" id="rij-bsn"')
     assert "Een BSN bestaat alleen uit cijfers." in fragment
     assert 'id="rij-voornaam"' not in fragment
-    # Emptying the BSN makes the Onderwijsnummer required: its label comes along out of band
-    # (only the label, so nothing the user is typing in that field is replaced).
+    # The row comes back with its hint: the layout under the pointer does not move.
+    assert 'id="hint-bsn"' in fragment and 'id="hint-bsn"' in html(client.get(f"/leerlingen/nieuw?type=overstapper&instantie={a.id}"))
     r = client.post(url, data={**data, "bsn": "", "onderwijsnummer": ""}, headers=HTMX)
-    label = re.search(r'<label for="onderwijsnummer" id="label-onderwijsnummer" hx-swap-oob="true">(.*?)</label>', html(r))
-    assert label and "(verplicht)" in label.group(1)
-    assert 'id="rij-onderwijsnummer"' not in html(r)
-    r = client.post(url, data={**data, "bsn": geldig_bsn(random.Random(2))}, headers=HTMX)
-    assert "(verplicht)" not in re.search(r'id="label-onderwijsnummer".*?</label>', html(r)).group(0)
+    assert "Vul het BSN in, of het onderwijsnummer" in html(r) and 'id="rij-onderwijsnummer"' not in html(r)
     # A warning shows without blocking.
     r = client.post(url, data={**data, "_veld": "tussenvoegsel", "tussenvoegsel": "vna"}, headers=HTMX)
     assert "Tussenvoegsel" in html(r) and "onbekend" in html(r) and "veld--fout" not in html(r)
     assert client.post(url, data={**data, "_veld": "geheim"}).status_code == 400
+
+
+EXCEL_WOORDEN = ("Excel", "opgemaakt als Tekst", "Kies uit", "komt één keer voor in de lijst", "kolom",
+                 "Een BSN van 8 cijfers krijgt een 0 ervoor", "(rij")
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS.values()), ids=list(FORMATS))
+def test_the_form_speaks_of_fields_not_of_excel_columns(app, login, client, fmt):
+    """Issue 11, point 10: the manual-add form shows no Excel wording, and the seed's labels:
+    "Leerling toevoegen", the sections Type leerling / Instantie / Leerling / Persoonsgegevens,
+    "BSN *" and "Onderwijsnummer (verplicht indien BSN niet beschikbaar is)"."""
+    login("vo" if fmt.schoolsoort == "VO" else "mbo")
+    a = instantie("99AA" if fmt.schoolsoort == "VO" else "99BA")
+    url = f"/leerlingen/nieuw?type={fmt.soort}&instantie={a.id}"
+    pagina = html(client.get(url))
+    leesbaar = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", pagina.split('id="inhoud"')[1].split("<footer")[0]))
+    for woord in EXCEL_WOORDEN:
+        assert woord not in leesbaar, woord
+    assert "<h1>Leerling toevoegen</h1>" in pagina
+    for sectie in ("Type leerling", "Instantie", "Leerling", "Persoonsgegevens"):
+        assert re.search(rf"<(legend|label|p)[^>]*>{sectie}(<span|</legend>|</label>|</p>)", pagina), sectie
+    assert re.search(r'<label for="bsn"[^>]*>BSN<span class="verplicht" aria-hidden="true">\*</span>', pagina)
+    assert re.search(r'<label for="onderwijsnummer"[^>]*>Onderwijsnummer \(verplicht indien BSN niet beschikbaar is\)</label>',
+                     pagina)
+    for kolom in fmt.kolommen:
+        if kolom.waarden:                      # a dropdown: its options say what may be chosen
+            assert f'id="hint-{kolom.veld}"' not in pagina, kolom.veld
+    # Saving an empty form: messages for a form ("kies" for a dropdown), no rows, no columns.
+    r = client.post(url, data={k.veld: "" for k in fmt.kolommen})
+    assert r.status_code == 422
+    fouten = re.sub(r"<[^>]+>", "", html(r).split('id="foutoverzicht"')[1].split("</ul>")[0])
+    assert "Geslacht is verplicht; kies een waarde uit de lijst." in fouten
+    assert "Achternaam is verplicht; vul het in." in fouten
+    assert "Geslacht is verplicht; vul het in." not in fouten
+    for woord in EXCEL_WOORDEN:
+        assert woord not in fouten, woord
+
+
+def test_form_variants_replace_the_files_column_wording(app, login, client):
+    login("vo")
+    a = instantie("99AA")
+    url = f"/leerlingen/nieuw?type=overstapper&instantie={a.id}"
+    onderwijsnummer = geldig_onderwijsnummer(random.Random(4))
+    r = client.post(url, data=formdata(VO_OVER, bsn=onderwijsnummer, tussenvoegsel=None, achternaam="van Dijk",
+                                       geslacht="Q"))
+    leesbaar = html(r)
+    assert "Dit is een onderwijsnummer (het begint met 10); vul het in bij Onderwijsnummer en laat BSN leeg." in leesbaar
+    assert "vul dat in bij Tussenvoegsel" in leesbaar
+    assert "Kies bij Geslacht M (man), V (vrouw) of O (onbekend of anders)." in leesbaar
+    assert "in de kolom" not in leesbaar
 
 
 def test_numbers_already_used_in_the_instantie(app, login, client):

@@ -29,10 +29,13 @@ class Foutsoort:
     groep: str           # one of GROEPEN
     # Alternative messages chosen by params['soort'] (file_type_unsupported for .ods).
     varianten: tuple[tuple[str, str], ...] = ()
+    # The message as the manual-entry form shows it, where the file's wording (columns, Excel,
+    # "kies uit" beside a dropdown) makes no sense; empty: the form shows `bericht` without the row.
+    formulier: str = ''
 
 
-def _f(code, niveau, groep, bericht, oplossing, **varianten) -> Foutsoort:
-    return Foutsoort(code, niveau, bericht, oplossing, groep, tuple(varianten.items()))
+def _f(code, niveau, groep, bericht, oplossing, formulier='', **varianten) -> Foutsoort:
+    return Foutsoort(code, niveau, bericht, oplossing, groep, tuple(varianten.items()), formulier)
 
 
 _ALLE = [
@@ -129,7 +132,8 @@ _ALLE = [
     # --- Cel en rij ----------------------------------------------------------------------------
     _f('required', 'E', CEL_EN_RIJ,
        '{kolom} is verplicht (rij {rij}); vul het in.',
-       'Vul de verplichte kolom in; in het format staan de verplichte kolommen in de Toelichting.'),
+       'Vul de verplichte kolom in; in het format staan de verplichte kolommen in de Toelichting.',
+       formulier='{kolom} is verplicht; {invullen}.'),
     _f('too_long', 'E', CEL_EN_RIJ,
        '{kolom} is te lang (maximaal {max} tekens) (rij {rij}); maak de waarde korter.',
        'Kort de waarde in tot het maximum aantal tekens.'),
@@ -148,20 +152,24 @@ _ALLE = [
     _f('unexpected_date_value', 'E', CEL_EN_RIJ,
        'Excel heeft {kolom} omgezet naar een datum ({waarde}) (rij {rij}). '
        'Maak de kolom op als Tekst en vul de waarde opnieuw in.',
-       'Maak de kolom op als Tekst (Celeigenschappen → Tekst) en typ de waarden opnieuw.'),
+       'Maak de kolom op als Tekst (Celeigenschappen → Tekst) en typ de waarden opnieuw.',
+       formulier='{kolom} is als datum ingevuld ({waarde}); vul de waarde opnieuw in.'),
     _f('number_not_whole', 'E', CEL_EN_RIJ,
        '{kolom} is een getal met decimalen ({waarde}) (rij {rij}); vul het nummer als tekst in.',
-       'Maak de kolom op als Tekst en typ het nummer opnieuw, zonder komma.'),
+       'Maak de kolom op als Tekst en typ het nummer opnieuw, zonder komma.',
+       formulier='{kolom} is een getal met decimalen ({waarde}); vul het nummer zonder komma in.'),
     _f('identifier_missing', 'E', CEL_EN_RIJ,
        'Vul een BSN of een onderwijsnummer in (rij {rij}).',
-       'Vul voor elke leerling het BSN in, of het onderwijsnummer als de leerling geen BSN heeft.'),
+       'Vul voor elke leerling het BSN in, of het onderwijsnummer als de leerling geen BSN heeft.',
+       formulier='Vul het BSN in, of het onderwijsnummer als de leerling geen BSN heeft.'),
     _f('bsn_and_onderwijsnummer', 'W', CEL_EN_RIJ,
        'Zowel BSN als onderwijsnummer ingevuld (rij {rij}); het BSN wordt gebruikt.',
        'Vul alleen het BSN in; het onderwijsnummer is alleen nodig als er geen BSN is.'),
     _f('bsn_scientific_notation', 'E', CEL_EN_RIJ,
        'Het BSN is door Excel als getal met E+ opgeslagen ({waarde}) (rij {rij}); er zijn cijfers verloren. '
        'Maak de kolom op als Tekst en vul het BSN opnieuw in.',
-       'Maak de kolom BSN op als Tekst en typ of plak de BSN\'s opnieuw.'),
+       'Maak de kolom BSN op als Tekst en typ of plak de BSN\'s opnieuw.',
+       formulier='Een BSN bestaat uit 9 cijfers, zonder E+ of komma; vul het volledige BSN in.'),
     _f('bsn_format', 'E', CEL_EN_RIJ,
        'Een BSN bestaat alleen uit cijfers (rij {rij}).',
        'Vul het BSN in als 9 cijfers, zonder letters of andere tekens.'),
@@ -173,10 +181,12 @@ _ALLE = [
        'Controleer het BSN in de leerlingadministratie; waarschijnlijk is er een cijfer verkeerd overgenomen.'),
     _f('bsn_is_onderwijsnummer', 'E', CEL_EN_RIJ,
        'Er staat een onderwijsnummer in de kolom BSN (rij {rij}); zet het in de kolom Onderwijsnummer.',
-       'Zet onderwijsnummers (die beginnen met 10) in de kolom Onderwijsnummer.'),
+       'Zet onderwijsnummers (die beginnen met 10) in de kolom Onderwijsnummer.',
+       formulier='Dit is een onderwijsnummer (het begint met 10); vul het in bij Onderwijsnummer en laat BSN leeg.'),
     _f('bsn_leading_zero_restored', 'W', CEL_EN_RIJ,
        'Het BSN had 8 cijfers (rij {rij}); er is een 0 voor gezet ({waarde}).',
-       'Maak de kolom BSN op als Tekst, zodat Excel de 0 aan het begin bewaart.'),
+       'Maak de kolom BSN op als Tekst, zodat Excel de 0 aan het begin bewaart.',
+       formulier='Het BSN had 8 cijfers; er is een 0 voor gezet ({waarde}). Controleer of dat klopt.'),
     _f('onderwijsnummer_format', 'E', CEL_EN_RIJ,
        'Een onderwijsnummer heeft 9 cijfers en begint met 10 (rij {rij}).',
        'Vul het onderwijsnummer in als 9 cijfers die beginnen met 10.'),
@@ -186,7 +196,8 @@ _ALLE = [
        'Controleer het onderwijsnummer in de leerlingadministratie.'),
     _f('onderwijsnummer_is_bsn', 'E', CEL_EN_RIJ,
        'Er staat een BSN in de kolom Onderwijsnummer (rij {rij}); zet het in de kolom BSN.',
-       'Zet BSN\'s in de kolom BSN; de kolom Onderwijsnummer is voor leerlingen zonder BSN.'),
+       'Zet BSN\'s in de kolom BSN; de kolom Onderwijsnummer is voor leerlingen zonder BSN.',
+       formulier='Dit is een BSN; vul het in bij BSN en laat Onderwijsnummer leeg.'),
     _f('duplicate_leerlingnummer', 'E', CEL_EN_RIJ,
        'Leerlingnummer {waarde} in rij {rij} staat ook in rij {eerste_rij}; elk leerlingnummer mag één keer voorkomen.',
        'Zorg dat elke leerling één keer op de lijst staat, met een eigen leerlingnummer.'),
@@ -205,13 +216,15 @@ _ALLE = [
        'Schrijf voorletters als hoofdletters met een punt erachter, zoals J.H. of IJ.'),
     _f('tussenvoegsel_in_achternaam', 'W', CEL_EN_RIJ,
        'De achternaam {waarde} begint met een tussenvoegsel (rij {rij}); zet dat in de kolom Tussenvoegsel.',
-       'Zet tussenvoegsels als "van der" in de kolom Tussenvoegsel en de rest in Achternaam.'),
+       'Zet tussenvoegsels als "van der" in de kolom Tussenvoegsel en de rest in Achternaam.',
+       formulier='De achternaam {waarde} begint met een tussenvoegsel; vul dat in bij Tussenvoegsel.'),
     _f('tussenvoegsel_unknown', 'W', CEL_EN_RIJ,
        'Tussenvoegsel {waarde} is onbekend (rij {rij}); controleer de spelling.',
        'Controleer de spelling van het tussenvoegsel, bijvoorbeeld van, de, van der.'),
     _f('geslacht_invalid', 'E', CEL_EN_RIJ,
        'Geslacht is M (man), V (vrouw) of O (onbekend/anders); {waarde} is niet bekend (rij {rij}).',
-       'Vul M, V of O in.'),
+       'Vul M, V of O in.',
+       formulier='Kies bij Geslacht M (man), V (vrouw) of O (onbekend of anders).'),
     _f('date_invalid', 'E', CEL_EN_RIJ,
        '{kolom} {waarde} is geen geldige datum (rij {rij}); gebruik dd-mm-jjjj, bijvoorbeeld 03-05-2010.',
        'Vul datums in als dd-mm-jjjj, bijvoorbeeld 03-05-2010.'),
@@ -259,7 +272,8 @@ _ALLE = [
        'Controleer het leerjaar en het onderwijsniveau.'),
     _f('onderwijsniveau_invalid', 'E', CEL_EN_RIJ,
        'Onbekend onderwijsniveau {waarde} (rij {rij}); kies uit {lijst}.',
-       'Kies een onderwijsniveau uit de lijst in het format.'),
+       'Kies een onderwijsniveau uit de lijst in het format.',
+       formulier='Kies een onderwijsniveau uit de lijst.'),
     _f('brugklas_niveau_leerjaar', 'E', CEL_EN_RIJ,
        'Een combinatie als {waarde} kan alleen in leerjaar 1 of 2 (rij {rij}).',
        'Vul vanaf leerjaar 3 één onderwijsniveau in, bijvoorbeeld HAVO in plaats van HAVO/VWO.'),
@@ -274,10 +288,12 @@ _ALLE = [
        'Vul de crebocode van de opleiding in, 5 cijfers, bijvoorbeeld 25187.'),
     _f('mbo_niveau_invalid', 'E', CEL_EN_RIJ,
        'Niveau is 1 (Entree), 2, 3 of 4 (rij {rij}).',
-       'Vul het niveau in als 1, 2, 3 of 4.'),
+       'Vul het niveau in als 1, 2, 3 of 4.',
+       formulier='Kies bij Niveau 1 (Entree), 2, 3 of 4.'),
     _f('leerweg_invalid', 'E', CEL_EN_RIJ,
        'Leerweg is BOL of BBL (rij {rij}).',
-       'Vul BOL of BBL in.'),
+       'Vul BOL of BBL in.',
+       formulier='Kies bij Leerweg BOL of BBL.'),
     _f('cohort_invalid', 'E', CEL_EN_RIJ,
        'Cohort is een jaartal, bijvoorbeeld 2024 of 2024-2025 (rij {rij}).',
        'Vul het startjaar van de opleiding in, bijvoorbeeld 2024.'),
@@ -296,7 +312,8 @@ _ALLE = [
        'Controleer de verwachte einddatum; klopt die, dan hoeft u niets te doen.'),
     _f('vervolgwens_invalid', 'E', CEL_EN_RIJ,
        'Onbekende vervolgwens {waarde} (rij {rij}); kies uit {lijst}.',
-       'Kies een vervolgwens uit de lijst in het format.'),
+       'Kies een vervolgwens uit de lijst in het format.',
+       formulier='Kies een vervolgwens uit de lijst, of laat het veld leeg.'),
     # --- Systeem -------------------------------------------------------------------------------
     _f('duplicate_submission', 'W', SYSTEEM,
        'Dit bestand is al eerder opgestuurd op {datum} (kenmerk {kenmerk}).',
@@ -362,7 +379,19 @@ class Bevinding:
                 sjabloon = tekst
         if self.rij is None:
             sjabloon = _ZONDER_RIJ.sub('', sjabloon)
+        return self._invullen(sjabloon)
+
+    def formulier_bericht(self, **extra) -> str:
+        """The message for the manual-entry form: the catalog's form variant where it has one
+        (`extra` fills what only the form knows, such as {invullen}), else the message without row."""
+        sjabloon = CATALOG[self.code].formulier
+        if not sjabloon:
+            return Bevinding(self.code, None, self.kolom, self.waarde, self.letter, self.params).bericht
+        return self._invullen(sjabloon, extra)
+
+    def _invullen(self, sjabloon, extra=None) -> str:
         waarden = _Ontbrekend(self.params)
+        waarden.update(extra or {})
         waarden.update(rij=self.rij, kolom=self.kolom, letter=self.letter,
                        waarde=self.waarde if self.waarde is not None else '')
         for k, v in list(waarden.items()):

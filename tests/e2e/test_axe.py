@@ -125,6 +125,7 @@ def test_no_wcag_violations_logged_out(app, browser_page, live_server, axe_bron,
     for url in list(get_routes(app)) + ["/leerlinglijst/hulp/aanleveren", "/leerlinglijst/hulp/fouten",
                                         "/leerlinglijst/hulp/toevoegen", "/leerlinglijst/hulp/elk-jaar",
                                         f"/leerlinglijst/status/{gegevens['aanlevering'].status_token}",
+                                        f"/leerlinglijst/status/{gegevens['aanlevering'].status_token}/intrekken",
                                         "/leerlinglijst/hulp/bestaat-niet"]:
         bezoek(page, axe_bron, url, gevonden, bezocht)
     wizard(page, axe_bron, "/leerlinglijst/", gevonden, kies_schoolsoort="VO")
@@ -147,11 +148,13 @@ def test_no_wcag_violations_logged_in(app, browser_page, live_server, axe_bron, 
         urls += [f"/leerlingen/{leerling.id}/wijzigen", f"/leerlingen/{leerling.id}/verwijderen",
                  f"/leerlingen/nieuw?type=overstapper&instantie={leerling.instantie.id}",
                  f"/leerlingen/nieuw?type=niet-overstapper&instantie={leerling.instantie.id}",
-                 f"/aanleveringen/{aanlevering.id}", "/leerlingen/?q=toeg"]
+                 f"/aanleveringen/{aanlevering.id}", "/leerlingen/?q=toeg",
+                 f"/aanleveringen/{aanlevering.id}/intrekken"]
     if rol == "mbo":
         urls += [f"/leerlingen/nieuw?type=overstapper&instantie={Instantie.get(Instantie.brin == '99BA').id}"]
     if rol == "helpdesk":
-        urls += [f"/helpdesk/{aanlevering.id}", f"/leerlingen/{leerling.id}/wijzigen"]
+        urls += [f"/helpdesk/{aanlevering.id}", f"/leerlingen/{leerling.id}/wijzigen",
+                 f"/helpdesk/{aanlevering.id}/verwerken"]
     for url in urls:
         bezoek(page, axe_bron, url, gevonden, bezocht)
     if rol != "helpdesk":
@@ -174,4 +177,19 @@ def test_no_wcag_violations_logged_in(app, browser_page, live_server, axe_bron, 
         page.locator("#let-op-tussenvoegsel").wait_for()
         gevonden += [f"nieuwe leerling (na htmx): {r}" for r in axe(page, axe_bron)]
     assert len(bezocht) >= 5
+    assert gevonden == [], "\n".join(gevonden)
+
+
+def test_no_wcag_violations_on_a_phone(app, browser_page, live_server, axe_bron, gegevens):
+    """At 390 px the overview is a list of cards and the footer wraps: axe checks those layouts too."""
+    page, gevonden, bezocht = browser_page, [], set()
+    page.set_viewport_size({"width": 390, "height": 844})
+    leerling, aanlevering = gegevens["leerling"], gegevens["aanlevering"]
+    for url in ("/leerlinglijst/", "/leerlinglijst/hulp/", "/leerlinglijst/hulp/fouten"):
+        bezoek(page, axe_bron, url, gevonden, bezocht)
+    inloggen(page, "vo")
+    for url in ("/leerlingen/", f"/leerlingen/nieuw?type=overstapper&instantie={leerling.instantie.id}",
+                "/aanleveringen/", f"/aanleveringen/{aanlevering.id}/intrekken"):
+        bezoek(page, axe_bron, url, gevonden, bezocht)
+    assert len(bezocht) == 7
     assert gevonden == [], "\n".join(gevonden)

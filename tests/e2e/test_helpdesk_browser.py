@@ -46,7 +46,13 @@ def test_a_list_sent_in_the_browser_is_loaded_by_the_helpdesk(app, browser_page,
         page.get_by_role("link", name="Download").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     page.get_by_role("button", name="Verwerken").click()
-    expect(page.locator("#meldingen")).to_contain_text("is verwerkt: 6 nieuw")
+    # Issue 11, point 14: a confirmation step that says what will happen; nothing is loaded yet.
+    expect(page.get_by_role("heading", name=f"Lijst {aanlevering.kenmerk} verwerken?")).to_be_visible()
+    expect(page.locator("#bevestigen")).to_contain_text("6 leerlingen worden toegevoegd")
+    assert Aanlevering.get_by_id(aanlevering.id).status == "ingediend"
+    page.get_by_role("button", name="Ja, 6 leerlingen verwerken").click()
+    expect(page.locator("#meldingen")).to_contain_text("is verwerkt: 6 leerlingen toegevoegd, 0 bijgewerkt")
+    expect(page.locator("#resultaat")).to_contain_text("6 leerlingen toegevoegd")
     expect(page.locator("#logboek")).to_contain_text("Hanna de Helpdesk")
     assert Aanlevering.get_by_id(aanlevering.id).status == "verwerkt"
     assert Leerling.select().where(Leerling.aanlevering == aanlevering.id).count() == 6
@@ -79,3 +85,100 @@ def test_a_rejected_list_reaches_the_submitter_with_its_reason(app, page_zonder_
     expect(page.locator("#status")).to_contain_text("Teruggestuurd")
     expect(page.locator("#reden")).to_contain_text("De kolom Klas is bij alle leerlingen leeg.")
     assert Leerling.select().count() == 0
+
+
+# --- Issue 11, points 11, 13 and 14 at desktop and phone size, with and without JavaScript ---------
+MATEN = [1280, 390]
+
+
+def _pagina(request, javascript, breedte):
+    page = request.getfixturevalue("browser_page" if javascript else "page_zonder_js")
+    page.set_viewport_size({"width": breedte, "height": 900})
+    return page
+
+
+def _past(page):
+    breed = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert breed[0] <= breed[1], f"de pagina schuift opzij: {breed}"
+
+
+@pytest.mark.parametrize("breedte", MATEN)
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "zonder-js"])
+def test_verwerken_asks_first_and_says_what_it_did(request, app, live_server, javascript, breedte):
+    rijen = json.loads(maak_aanlevering(aantal=20).leerlingen_json)
+    Aanlevering.delete().execute()
+    rijen[0]["telefoonnummer"] = "+31614037655"
+    aanlevering = maak_aanlevering(rijen=rijen)
+    page = _pagina(request, javascript, breedte)
+    inloggen(page, "helpdesk")
+    page.goto(f"/helpdesk/{aanlevering.id}")
+    expect(page.locator("main")).to_contain_text("06-14037655")           # not +31614037655
+    assert "+31614037655" not in page.locator("main").inner_text()
+    page.get_by_role("button", name="Verwerken").click()
+    expect(page.get_by_role("heading", name=f"Lijst {aanlevering.kenmerk} verwerken?")).to_be_visible()
+    expect(page.locator("#bevestigen")).to_contain_text("20 leerlingen worden toegevoegd")
+    _past(page)
+    page.get_by_role("link", name="Annuleren").click()                     # changing one's mind loads nothing
+    expect(page.get_by_role("heading", name=re.compile(f"Lijst {aanlevering.kenmerk}"))).to_be_visible()
+    assert Aanlevering.get_by_id(aanlevering.id).status == "ingediend" and Leerling.select().count() == 0
+    page.get_by_role("button", name="Verwerken").click()
+    page.get_by_role("button", name="Ja, 20 leerlingen verwerken").click()
+    expect(page.locator("#meldingen")).to_contain_text(
+        f"Lijst {aanlevering.kenmerk} is verwerkt: 20 leerlingen toegevoegd, 0 bijgewerkt, 0 ongewijzigd.")
+    expect(page.locator("#resultaat")).to_contain_text("20 leerlingen toegevoegd")
+    expect(page.get_by_role("heading", name="Vergelijking met het systeem")).to_have_count(0)
+    _past(page)
+    assert Leerling.select().count() == 20
+
+
+@pytest.mark.parametrize("breedte", MATEN)
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "zonder-js"])
+def test_intrekken_asks_first(request, app, live_server, javascript, breedte):
+    aanlevering = maak_aanlevering(aantal=4)
+    page = _pagina(request, javascript, breedte)
+    inloggen(page, "vo")
+    page.goto("/aanleveringen/")
+    page.get_by_role("link", name=f"Intrekken lijst {aanlevering.kenmerk}").click()
+    expect(page.get_by_role("heading", name=f"Lijst {aanlevering.kenmerk} intrekken?")).to_be_visible()
+    expect(page.locator("#bevestigen")).to_contain_text("niet ongedaan")
+    _past(page)
+    assert Aanlevering.get_by_id(aanlevering.id).status == "ingediend"
+    page.get_by_role("button", name=f"Ja, lijst {aanlevering.kenmerk} intrekken").click()
+    expect(page.locator("#meldingen")).to_contain_text(f"Lijst {aanlevering.kenmerk} is ingetrokken")
+    assert Aanlevering.get_by_id(aanlevering.id).status == "ingetrokken"
+    # The status page's own Intrekken button (a POST) leads to the same question first.
+    tweede = maak_aanlevering(aantal=2, seed=5)
+    page.goto(f"/aanleveringen/{tweede.id}")
+    page.get_by_role("button", name="Intrekken").click()
+    expect(page.get_by_role("heading", name=f"Lijst {tweede.kenmerk} intrekken?")).to_be_visible()
+    page.get_by_role("link", name="Annuleren").click()
+    assert Aanlevering.get_by_id(tweede.id).status == "ingediend"
+
+
+@pytest.mark.parametrize("breedte", MATEN)
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "zonder-js"])
+def test_footer_names_the_helpdesk_and_meer_informatie(request, app, live_server, javascript, breedte):
+    """Points 11 and 13: the helpdesk's e-mail and phone and the seed's MEER INFORMATIE block with
+    "klik hier", on the public site and in the portal; the names of portal and public site."""
+    app.config["HELPDESK_TELEFOON"] = "030-7654321"
+    page = _pagina(request, javascript, breedte)
+    page.goto("/leerlinglijst/")
+    voet = page.locator("footer")
+    expect(voet.get_by_role("heading", name="Meer informatie")).to_be_visible()
+    assert voet.locator("#voet-meer-informatie").inner_text().strip() == "MEER INFORMATIE"   # as the seed shows it
+    expect(voet).to_contain_text("Voor meer informatie en onderwerpen: klik hier")
+    expect(voet.get_by_role("link", name="helpdesk-team@voorbeeld.nl")).to_have_attribute(
+        "href", "mailto:helpdesk-team@voorbeeld.nl")
+    expect(voet.get_by_role("link", name="030-7654321")).to_have_attribute("href", "tel:0307654321")
+    expect(page.locator(".kop__naam")).to_have_text("leerlinglijst.nl")
+    assert page.title().endswith("– leerlinglijst.nl")
+    _past(page)
+    voet.get_by_role("link", name="klik hier").click()
+    expect(page.get_by_role("heading", name="Meer informatie", level=1)).to_be_visible()
+    page.get_by_role("link", name="Hoe kan ik leerlingen toevoegen aan InterGrip?").first.click()
+    expect(page.get_by_role("heading", name="Hoe kan ik leerlingen toevoegen aan InterGrip?")).to_be_visible()
+    inloggen(page, "vo")
+    expect(page.locator(".kop__naam")).to_have_text("InterGrip Portaal")
+    assert page.title().endswith("– InterGrip Portaal")
+    expect(page.locator("footer")).to_contain_text("030-7654321")
+    _past(page)

@@ -85,7 +85,9 @@ def test_inline_check_shows_the_message_when_a_field_loses_focus(browser_page, l
     expect(page.locator("#onderwijsnummer")).to_be_focused()    # focus stays where the user went
     page.locator("#bsn").fill("")
     page.locator("#voorletters").focus()
-    expect(page.locator("#label-onderwijsnummer")).to_contain_text("(verplicht)")
+    expect(page.locator("#fout-bsn")).to_have_text("Vul het BSN in, of het onderwijsnummer als de leerling geen BSN heeft.")
+    expect(page.locator("#label-onderwijsnummer")).to_have_text("Onderwijsnummer (verplicht indien BSN niet beschikbaar is)")
+    expect(page.locator("#label-bsn")).to_contain_text("BSN*")
 
 
 def test_enter_and_delete_a_student_without_javascript(page_zonder_js, live_server):
@@ -96,6 +98,13 @@ def test_enter_and_delete_a_student_without_javascript(page_zonder_js, live_serv
     page.get_by_label("Niet-overstapper").check()
     page.get_by_label("Instantie").select_option(index=1)
     page.get_by_role("button", name="Verder").click()
+    # Issue 11, point 10: the seed's heading and sections, and no Excel wording in a web form.
+    expect(page.get_by_role("heading", name="Leerling toevoegen", level=1)).to_be_visible()
+    for sectie in ("Leerling", "Persoonsgegevens"):
+        expect(page.locator("#leerlingformulier legend", has_text=re.compile(f"^{sectie}$"))).to_be_visible()
+    formulier = page.locator("#leerlingformulier").inner_text()
+    for woord in ("Excel", "opgemaakt als Tekst", "Kies uit", "in de lijst"):
+        assert woord not in formulier, woord
     fmt = format_voor("VO", "niet-overstapper")
     data = waarden(fmt, leerlingnummer="ZONDER-JS", achternaam="Zonderscript", onderwijsniveau="VWO", leerjaar=3)
     for kolom in fmt.kolommen:
@@ -142,3 +151,41 @@ def test_search_as_you_type_and_export(browser_page, live_server, tmp_path):
     download.value.save_as(pad)
     resultaat = check_bytes(pad.read_bytes(), fmt)
     assert resultaat.ok and [r["achternaam"] for r in resultaat.leerlingen] == ["Perenboom"]
+
+
+# --- Issue 11, point 16: the overview fits the screen ------------------------------------------------
+def _meet(page):
+    return page.evaluate("""() => {
+        const wrap = document.querySelector('.tabel-wrap');
+        const acties = [...document.querySelectorAll('.leerling-acties a')].map(a => a.getBoundingClientRect());
+        return {pagina: document.documentElement.scrollWidth, venster: window.innerWidth,
+                wrap: wrap.getBoundingClientRect().right, wrapScroll: wrap.scrollWidth - wrap.clientWidth,
+                actiesRechts: Math.max(...acties.map(r => r.right)), actiesLinks: Math.min(...acties.map(r => r.left)),
+                aantal: acties.length};
+    }""")
+
+
+@pytest.mark.parametrize("breedte", [390, 1024, 1280])
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "zonder-js"])
+def test_overview_fits_the_screen(request, app, live_server, breedte, javascript):
+    """At 390 px the page never scrolls sideways and Wijzigen/Verwijderen are on screen; at 1280 px
+    "Verwijderen" is not clipped. With and without JavaScript."""
+    from tests.test_leerlingen import maak_leerlingen
+    inst = Instantie.get(Instantie.brin == "99AA")
+    maak_leerlingen(inst, 12, seed=3, achternaam="Vanderschuerenbroekhuizen-Oosterwijk")
+    page = request.getfixturevalue("browser_page" if javascript else "page_zonder_js")
+    page.set_viewport_size({"width": breedte, "height": 900})
+    inloggen(page, "vo")
+    page.goto("/leerlingen/")
+    expect(page.get_by_role("link", name=re.compile("^Verwijderen")).first).to_be_visible()
+    maat = _meet(page)
+    assert maat["aantal"] == 24
+    assert maat["pagina"] <= maat["venster"], f"de pagina schuift opzij: {maat}"
+    assert maat["actiesRechts"] <= min(maat["wrap"], maat["venster"]) + 0.5, f"Wijzigen/Verwijderen afgesneden: {maat}"
+    assert maat["actiesLinks"] >= 0
+    assert maat["wrapScroll"] <= 0, f"de tabel schuift opzij: {maat}"
+    if breedte < 1088:
+        # Every student reads as a card: the column names are shown beside each value.
+        labels = page.evaluate("""() => [...document.querySelectorAll('table.leerlingen tbody tr:first-child td')]
+            .map(td => getComputedStyle(td, '::before').content)""")
+        assert '"Leerlingnummer"' in labels and '"Geboortedatum"' in labels, labels
