@@ -174,6 +174,7 @@ class OpsturenForm(FlaskForm):
     website = StringField("Laat dit veld leeg")
 
     INLINE = ("instantie", "naam", "email", "toelichting")  # checked one by one; never the file
+    BESTAND_OPNIEUW = "Kies het bestand opnieuw; uw browser bewaart een gekozen bestand niet."
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -246,6 +247,14 @@ def limieten():
 
 def bestandsnaam(naam):
     return (PurePath((naam or "").replace("\\", "/")).name or "leerlingbestand")[:255]
+
+
+def samenvatting(form, namen, fouten):
+    """The red summary of step 4: (field, messages) per field it named after Opsturen. A field that
+    is right by now stays in it as 'in orde', so the summary keeps its height and the form below
+    it does not move; the file is always asked again (a browser does not keep a chosen file)."""
+    return [(form[naam], [form.BESTAND_OPNIEUW] if naam == "bestand" else fouten.get(naam, []))
+            for naam in namen if naam in form]
 
 
 def _dicts(bevindingen):
@@ -513,7 +522,9 @@ def opsturen():
         if soort == "controle":
             return see_other(".controle", token=gemaakt.token, **keuzes.args)
         return see_other(".klaar", kenmerk=gemaakt.kenmerk, **keuzes.args)
-    return page("wizard/opsturen.html", 4, keuzes, form=form, fouten=form.errors, na_opsturen=request.method == "POST",
+    namen = [naam for naam in (*form.INLINE, "bestand") if naam in form.errors or naam == "bestand"]
+    return page("wizard/opsturen.html", 4, keuzes, form=form,
+                samenvatting=samenvatting(form, namen, form.errors) if request.method == "POST" else None,
                 opnieuw=opnieuw_aanlevering(request.args.get("opnieuw")),
                 status=422 if request.method == "POST" else 200)
 
@@ -530,12 +541,10 @@ def veld():
     if naam not in OpsturenForm.INLINE or not keuzes.soort:
         abort(404)
     form = opsturen_form(keuzes)
-    fouten = form.veldfouten() if request.form.get("_samenvatting") else None
-    field = form[naam]
-    if fouten is None:
-        form.veldfouten((naam,))
-    return render("wizard/_veld.html", field=field, form=form, keuzes=keuzes, fouten=fouten,
-                  na_opsturen=request.form.get("_samenvatting") == "na-opsturen")
+    namen = [n for n in request.form.get("_samenvatting", "").split(",") if n in form.INLINE or n == "bestand"]
+    fouten = form.veldfouten(tuple({naam, *namen} & set(form.INLINE)))
+    return render("wizard/_veld.html", field=form[naam], form=form, keuzes=keuzes,
+                  samenvatting=samenvatting(form, namen, fouten) if namen else None)
 
 
 @bp.route("/instanties")

@@ -178,19 +178,20 @@ def test_the_error_summary_follows_the_corrected_fields(login, client):
     login("vo")
     token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
     page = post_file(client, "/uploaden/opsturen" + VO_OVER, None, token, naam="", email="fout@").get_data(as_text=True)
-    samenvatting = re.search(r'<div id="foutsamenvatting">.*?</div>\s*</div>', page, re.S).group(0)
+    samenvatting = re.search(r'<div id="foutsamenvatting">.*?</ul>', page, re.S).group(0)
     assert "Uw naam: Vul uw naam in." in samenvatting and "Uw e-mailadres: Vul een geldig" in samenvatting
+    assert "Leerlingbestand: Kies het bestand opnieuw" in samenvatting
     marker = dict(re.findall(r'name="(_samenvatting)" value="([^"]+)"', page))
-    assert marker
+    assert marker == {"_samenvatting": "naam,email,bestand"}
     velden = {"csrf_token": token, "instantie": str(Instantie.get(Instantie.brin == "99AA").id),
               "naam": "Vera Beheerder", "email": "fout@", "toelichting": "", **marker}
     body = client.post("/uploaden/opsturen/veld" + VO_OVER, data={**velden, "_veld": "naam"}, headers=HX).get_data(as_text=True)
     oob = re.search(r'<div id="foutsamenvatting" hx-swap-oob="true">.*', body, re.S).group(0)
-    assert "Uw naam" not in oob and "Uw e-mailadres: Vul een geldig" in oob
+    assert "Vul uw naam in" not in oob and "Uw naam: in orde" in oob and "Uw e-mailadres: Vul een geldig" in oob
     body = client.post("/uploaden/opsturen/veld" + VO_OVER, data={**velden, "email": "vera@voorbeeld.nl", "_veld": "email"},
                        headers=HX).get_data(as_text=True)
-    oob = re.search(r'<div id="foutsamenvatting" hx-swap-oob="true">(.*?)</div>', body, re.S).group(1)
-    assert oob.strip() == ""  # every field is right now: the red box goes
+    oob = re.search(r'<div id="foutsamenvatting" hx-swap-oob="true">.*', body, re.S).group(0)
+    assert "Uw naam: in orde" in oob and "Uw e-mailadres: in orde" in oob and "Vul een geldig" not in oob
     # Without a summary on the page, a field check sends none.
     assert "foutsamenvatting" not in client.post("/uploaden/opsturen/veld" + VO_OVER, headers=HX,
                                                  data={"_veld": "naam", "naam": "x", "csrf_token": token}).get_data(as_text=True)
