@@ -291,6 +291,11 @@ def groepeer(bevindingen, voorbeelden=VOORBEELDEN_PER_CODE):
     return sorted(groepen.values(), key=lambda g: (g["niveau"] != "E", -g["aantal"], g["code"]))
 
 
+def aantal(bevindingen):
+    """The exact number of findings a bounded list stands for."""
+    return sum(groep["aantal"] for groep in groepeer(bevindingen, voorbeelden=0))
+
+
 def _json(bevindingen):
     return json.dumps(begrens(_dicts(bevindingen)), ensure_ascii=False)
 
@@ -358,7 +363,7 @@ def controleer(keuzes, form, data, naam):
 def bevestigingsmail(aanlevering):
     context = {"aanlevering": aanlevering, "format": format_voor(aanlevering.schoolsoort, aanlevering.soort),
                "soort_naam": SOORTEN[aanlevering.soort],
-               "aantal_waarschuwingen": aanlevering.aantal_waarschuwingen}
+               "aantal_waarschuwingen": aantal(vergelijking.waarschuwingen(aanlevering))}
     if aanlevering.kanaal == "publiek":
         context["status_link"] = url_for("aanleveringen.status", token=aanlevering.status_token, _external=True) \
             if "aanleveringen.status" in current_app.view_functions else None
@@ -602,5 +607,6 @@ def klaar(kenmerk):
     if aanlevering is None or not mag_zien(aanlevering):
         abort(404)
     keuzes = Keuzes(aanlevering.schoolsoort, aanlevering.soort)
-    return page("wizard/klaar.html", 5, keuzes, aanlevering=aanlevering,
-                waarschuwingen=vergelijking.waarschuwingen(aanlevering))
+    waarschuwingen = vergelijking.waarschuwingen(aanlevering)
+    return page("wizard/klaar.html", 5, keuzes, aanlevering=aanlevering, waarschuwingen=waarschuwingen,
+                aantal_waarschuwingen=aantal(waarschuwingen))

@@ -586,3 +586,28 @@ def test_without_mail_server_mail_is_kept_as_eml_files(app, login, client):
     bestanden = list((pathlib.Path(app.instance_path) / "mail").glob("*.eml"))
     assert len(bestanden) == 2
     assert any(b"Bevestiging" in b.read_bytes() for b in bestanden)
+
+
+def test_thousands_of_warnings_stay_one_line_for_the_submitter_and_the_helpdesk(app, login, client):
+    """#11.4: 3,000 students with the same name and birth date (2,999 'lijkt dezelfde leerling'):
+    the list goes through; success page and helpdesk page show one group with the exact count."""
+    login("vo")
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 3000, seed=12, voornaam="Sam", tussenvoegsel=None, achternaam="Jansen")
+    datum = rijen[0][titel(fmt, "geboortedatum")]
+    for rij in rijen:
+        rij[titel(fmt, "geboortedatum")] = datum
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    response = post_file(client, "/uploaden/opsturen" + VO_OVER, make_xlsx(fmt, rijen), token)
+    assert "/uploaden/klaar/" in response.headers["Location"]
+    klaar = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<dt>Waarschuwingen</dt><dd>2.999</dd>" in klaar and '<strong class="aantal">2.999 ×</strong>' in klaar
+    aanlevering = Aanlevering.get()
+    assert aanlevering.aantal_waarschuwingen == 2999 and len(json.loads(aanlevering.waarschuwingen_json)) == 100
+    helpdesk = app.test_client()
+    from tests.conftest import do_login
+    do_login(helpdesk, "helpdesk@demo.nl")
+    pagina = helpdesk.get(f"/helpdesk/{aanlevering.id}")
+    html = pagina.get_data(as_text=True)
+    assert '<strong class="aantal">2.999 ×</strong>' in html and '<small class="code">possible_duplicate_person</small>' in html
+    assert html.count('class="bevindingengroep"') == 1 and len(pagina.data) < 300_000
