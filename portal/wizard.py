@@ -446,9 +446,9 @@ bp.add_app_template_global(lambda code: CATALOG[code].oplossing if code in CATAL
 bp.add_app_template_filter(getal, "getal")
 
 
-def pagina_van(args, aantal):
+def pagina_van(args, totaal):
     pagina = instantie_id(args.get("pagina")) or 1
-    paginas = max(1, -(-aantal // PER_PAGINA))
+    paginas = max(1, -(-totaal // PER_PAGINA))
     return min(pagina, paginas), paginas
 
 
@@ -560,7 +560,7 @@ def instanties():
     return render("wizard/_instanties.html", form=form)
 
 
-def verlopen(token):
+def verlopen():
     """An expired or foreign check: say so and offer to start again (never a bare 404)."""
     keuzes = lees_keuzes(request.args)
     return page("wizard/verlopen.html", 5, keuzes, status=410, uren=int(Controle.BEWAREN.total_seconds() // 3600))
@@ -571,7 +571,7 @@ def verlopen(token):
 def controle(token):
     gevonden = eigen_controle(token)
     if gevonden is None:
-        return verlopen(token)
+        return verlopen()
     keuzes = Keuzes(gevonden.schoolsoort, gevonden.soort)
     bevindingen = json.loads(gevonden.fouten_json) + json.loads(gevonden.waarschuwingen_json)
     bevindingen.sort(key=lambda b: (b["row"] or 0))
@@ -591,7 +591,7 @@ def gemarkeerd(token):
     from portal.lijsten.workbook import annotated
     gevonden = eigen_controle(token)
     if gevonden is None:
-        return verlopen(token)
+        return verlopen()
     data = bytes(gevonden.bestand)  # PostgreSQL hands a bytea back as a memoryview
     resultaat = check_bytes(data, format_voor(gevonden.schoolsoort, gevonden.soort), limieten=limieten())
     naam = PurePath(gevonden.bestandsnaam).stem
