@@ -611,3 +611,14 @@ def test_thousands_of_warnings_stay_one_line_for_the_submitter_and_the_helpdesk(
     html = pagina.get_data(as_text=True)
     assert '<strong class="aantal">2.999 ×</strong>' in html and '<small class="code">possible_duplicate_person</small>' in html
     assert html.count('class="bevindingengroep"') == 1 and len(pagina.data) < 300_000
+
+
+@pytest.mark.parametrize("path", ["/uploaden/", "/uploaden/opsturen" + VO_OVER, "/uploaden/opsturen/veld" + VO_OVER,
+                                  "/uploaden/controle/abc", "/uploaden/klaar/LL-1", "/uploaden/format/VO-overstapper.xlsx"])
+def test_the_portal_registration_of_the_wizard_needs_a_login(client, path):
+    """The same views serve the public site openly; the portal's registration (its Kanaal) does not."""
+    response = client.get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/inloggen?next=")
+    htmx = client.get(path, headers=HX)
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/inloggen?next=")
+    assert client.get(path.replace("/uploaden/", "/leerlinglijst/")).status_code in (200, 303, 404, 410)
