@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from portal import mail
 from portal.lijsten.formats import format_voor
 from portal.lijsten.reader import kolomletter
-from portal.models import Aanlevering, Controle, Gebruiker, Instantie, Leerling, MailBericht
+from portal.models import Aanlevering, Controle, Instantie, Leerling, MailBericht
 from tests.builders import leerling, leerlingen, make_csv, make_xlsx, titel
 from tests.conftest import csrf_from, csrf_token
 
@@ -416,7 +416,7 @@ def test_the_same_file_again_gives_the_duplicate_warning(login, client):
     kenmerk = eerste.headers["Location"].split("/klaar/")[1].split("?")[0]
     tweede = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst, token)
     html = client.get(tweede.headers["Location"]).get_data(as_text=True)
-    assert f"Dit bestand is al eerder opgestuurd" in html and kenmerk in html
+    assert "Dit bestand is al eerder opgestuurd" in html and kenmerk in html
     assert "duplicate_submission" in Aanlevering.select().order_by(Aanlevering.id.desc()).get().waarschuwingen_json
 
 
