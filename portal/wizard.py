@@ -57,6 +57,10 @@ class Kanaal:
     met_account: bool    # a logged-in school: schoolsoort, instanties and name come from the account
     extra_routes: tuple[tuple[str, Callable], ...] = ()  # pages the site adds beside the wizard
 
+    def __post_init__(self):
+        if self.toegang not in ("anoniem", "beheerder"):  # the two that toegang_van_het_kanaal knows
+            raise ValueError(self.toegang)
+
     @property
     def beperkt(self):
         """Uploads are limited per visitor on the public site; a logged-in school is never limited."""
