@@ -110,6 +110,10 @@ def test_visitor_delivers_a_list_without_javascript(page_zonder_js, tmp_path):
 def test_visitor_with_javascript_gets_inline_messages(browser_page):
     page = browser_page
     page.goto("/leerlinglijst/opsturen?schoolsoort=VO&soort=niet-overstapper")
+    # Tabbing past the empty name already says it is needed.
+    page.get_by_label("Uw naam").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#fout-naam")).to_have_text("Vul uw naam in.")
     veld = page.get_by_label("Uw e-mailadres")
     veld.fill("niet-goed@")
     veld.blur()
