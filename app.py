@@ -201,7 +201,12 @@ def create_app(config=None):
     from portal import auth, cli, start
     app.register_blueprint(auth.bp)
     app.register_blueprint(start.bp)
-    for module in ("portal.uploaden", "portal.aanleveringen", "portal.helpdesk", "portal.leerlingen", "leerlinglijst_site"):
+    # One wizard, registered twice: the portal's for logged-in schools, the public site's for visitors.
+    import leerlinglijst_site
+    from portal import uploaden, wizard
+    app.register_blueprint(wizard.bp, name="uploaden", url_prefix="/uploaden", kanaal=uploaden.KANAAL)
+    app.register_blueprint(wizard.bp, name="site", url_prefix="/leerlinglijst", kanaal=leerlinglijst_site.KANAAL)
+    for module in ("portal.aanleveringen", "portal.helpdesk", "portal.leerlingen"):
         try:
             blueprint = __import__(module, fromlist=["bp"]).bp
         except ModuleNotFoundError as fout:

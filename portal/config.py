@@ -75,7 +75,8 @@ DEFAULTS = {
     "MAX_UPLOAD_ROWS": 50_000,
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_LIMIT": "10 per minute; 50 per hour",
-    "PUBLIC_UPLOAD_LIMIT": "20 per hour",
+    "PUBLIC_UPLOAD_LIMIT": "20 per hour",          # per visitor (address + session)
+    "PUBLIC_UPLOAD_LIMIT_ADRES": "100 per hour",   # per address, for all its visitors together
     "MAIL_PER_RECIPIENT_PER_DAY": 10,
     "WACHTWOORD_LINK_GELDIG_SECONDEN": 3600,
     # Per account (known or not): this many wrong passwords go free, then each next one doubles a

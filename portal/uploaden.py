@@ -1,7 +1,5 @@
-"""The upload wizard in the portal, for beheerders (schoolsoort from the role) and the helpdesk."""
-from flask import Blueprint
+"""The upload wizard in the portal (/uploaden/), for beheerders (schoolsoort and instanties from the
+account) and the helpdesk. A logged-in school is never rate-limited on its own uploads."""
+from portal.wizard import Kanaal
 
-from portal import wizard
-
-bp = Blueprint("uploaden", __name__, url_prefix="/uploaden")
-wizard.register(bp, "portal")
+KANAAL = Kanaal(naam="portal", toegang="beheerder", met_account=True)

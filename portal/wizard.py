@@ -1,5 +1,7 @@
-"""The upload wizard, written once and served twice: in the portal (`uploaden`) and on the public
-site (`site`). Five steps: Schoolsoort, Soort leerlingen, Format, Opsturen, Verwerken.
+"""The upload wizard, written once: one blueprint, registered twice (app.py), in the portal
+(`uploaden`, for a logged-in school) and on the public site (`site`, for visitors). What differs
+between the two is one small `Kanaal` object handed to each registration. Five steps:
+Schoolsoort, Soort leerlingen, Format, Opsturen, Verwerken.
 
 The choices travel in the query string (?schoolsoort=VO&soort=overstapper), so every step is a
 plain URL: back, reload and a second tab do no harm. A checked file with errors is kept as a
@@ -9,22 +11,24 @@ plain URL: back, reload and a second tab do no harm. A checked file with errors 
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
-from flask import abort, current_app, request, send_file, session, url_for
+from flask import Blueprint, abort, current_app, redirect, request, send_file, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal import mail, vergelijking
-from portal.extensions import db, limiter
+from portal import mail, vergelijking, web
+from portal.extensions import db, limiter, per_bezoeker
 from portal.lijsten.errors import CATALOG, Bevinding
-from portal.lijsten.formats import SOORTEN, format_voor
+from portal.lijsten.formats import FORMATS, SOORTEN, format_voor
 from portal.lijsten.reader import Limieten
 from portal.lijsten.validate import check_bytes
 from portal.models import Aanlevering, Controle, Gebeurtenis, Instantie, Leerling
@@ -37,7 +41,80 @@ SOORT_UITLEG = {
     "overstapper": "Leerlingen die aan het eind van het schooljaar waarschijnlijk naar een andere school gaan.",
     "niet-overstapper": "Leerlingen die op school blijven, maar wel loopbaanactiviteiten (LOB) volgen.",
 }
-MAX_GETOOND = 200
+# Findings are bounded where they are stored and shown (a list with an error in every one of
+# 50,000 rows must not become a 100 MB page): per code the first BEWAARD_PER_CODE, with the exact
+# total; every cell is in the marked-up workbook.
+BEWAARD_PER_CODE = 100
+VOORBEELDEN_PER_CODE = 5
+PER_PAGINA = 50
+
+
+@dataclass(frozen=True)
+class Kanaal:
+    """What differs between the portal's wizard and the public site's; the rest is shared."""
+    naam: str            # stored on Controle and Aanlevering: "portal" or "publiek"
+    toegang: str         # who may use this registration, in portal.web.toegang's words
+    met_account: bool    # a logged-in school: schoolsoort, instanties and name come from the account
+    extra_routes: tuple[tuple[str, Callable], ...] = ()  # pages the site adds beside the wizard
+
+    def __post_init__(self):
+        if self.toegang not in ("anoniem", "beheerder"):  # the two that toegang_van_het_kanaal knows
+            raise ValueError(self.toegang)
+
+    @property
+    def beperkt(self):
+        """Uploads are limited per visitor on the public site; a logged-in school is never limited."""
+        return not self.met_account
+
+    def gebruiker(self):
+        return current_user if self.met_account and current_user.is_authenticated else None
+
+    def beheerder(self):
+        """The beheerder this wizard works for (None for a visitor and for the helpdesk)."""
+        gebruiker = self.gebruiker()
+        return gebruiker if gebruiker is not None and gebruiker.is_beheerder else None
+
+
+bp = Blueprint("wizard", __name__)
+
+
+@bp.record
+def _kanaal_van_registratie(state):
+    """Each registration names its Kanaal: app.register_blueprint(bp, name=…, kanaal=…)."""
+    kanaal = state.options["kanaal"]
+    state.app.extensions.setdefault("wizard_kanalen", {})[state.name] = kanaal
+    for regel, view in kanaal.extra_routes:
+        state.add_url_rule(regel, view_func=view)
+
+
+def kanaal() -> Kanaal:
+    return current_app.extensions["wizard_kanalen"][request.blueprint]
+
+
+def registratie_van(kanaal_naam):
+    """The blueprint name under which the wizard of a stored kanaal ('portal', 'publiek') runs."""
+    for naam, k in current_app.extensions.get("wizard_kanalen", {}).items():
+        if k.naam == kanaal_naam:
+            return naam
+    return None
+
+
+@bp.before_request
+def toegang_van_het_kanaal():
+    """The views are open ('anoniem'); the portal's registration narrows that to its users.
+    Same answers as portal.web.check_toegang gives for a route declared 'beheerder'."""
+    if kanaal().toegang == "anoniem":
+        return None
+    if not current_user.is_authenticated:
+        inloggen = url_for("auth.inloggen", next=request.full_path if request.query_string else request.path)
+        if web.is_htmx():
+            response = current_app.response_class(status=401)
+            response.headers["HX-Redirect"] = inloggen
+            return response
+        return redirect(inloggen)
+    if not (current_user.is_beheerder or current_user.is_helpdesk):
+        abort(404)
+    return None
 
 
 class Keuzes(NamedTuple):
@@ -51,6 +128,10 @@ class Keuzes(NamedTuple):
     @property
     def args(self):
         return {k: v for k, v in self._asdict().items() if v}
+
+    @property
+    def andere_soort(self):
+        return next((s for s in SOORTEN if s != self.soort), None)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -80,15 +161,28 @@ def geldig_emailadres(form, field):
 
 
 class OpsturenForm(FlaskForm):
+    # Label, hint (description) and attributes live here, so the page and the inline check's
+    # fragment render the same row: a row that changes shape moves the button under the pointer.
     instantie = SelectField("Instantie", coerce=instantie_id, validate_choice=False)
-    naam = StringField("Uw naam", validators=[DataRequired("Vul uw naam in."),
-                                              Length(max=200, message="Uw naam is te lang (maximaal 200 tekens).")])
-    email = EmailField("Uw e-mailadres", validators=[DataRequired("Vul uw e-mailadres in."), geldig_emailadres])
-    toelichting = TextAreaField("Toelichting", validators=[
-        Optional(), Length(max=2000, message="De toelichting is te lang (maximaal 2000 tekens).")])
-    bestand = FileField("Leerlingbestand")
+    naam = StringField("Uw naam", render_kw={"autocomplete": "name"}, validators=[
+        DataRequired("Vul uw naam in."), Length(max=200, message="Uw naam is te lang (maximaal 200 tekens).")])
+    email = EmailField("Uw e-mailadres", render_kw={"autocomplete": "email"},
+                       description="U ontvangt hierop een bevestiging en later bericht over de verwerking.",
+                       validators=[DataRequired("Vul uw e-mailadres in."), geldig_emailadres])
+    toelichting = TextAreaField("Toelichting", description="Bijvoorbeeld: dit is een aanvulling op de lijst van vorige week.",
+                                validators=[Optional(), Length(max=2000, message="De toelichting is te lang (maximaal 2000 tekens).")])
+    bestand = FileField("Leerlingbestand",
+                        description="Het ingevulde Excel-format (.xlsx) of een .csv-bestand, maximaal 20 MB.",
+                        render_kw={"accept": ".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"})
     # A field people do not see: a bot that fills it in is turned away.
     website = StringField("Laat dit veld leeg")
+
+    INLINE = ("instantie", "naam", "email", "toelichting")  # checked one by one; never the file
+    BESTAND_OPNIEUW = "Kies het bestand opnieuw; uw browser bewaart een gekozen bestand niet."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instantie.flags.required = self.bestand.flags.required = True
 
     def validate_bestand(self, field):
         if not field.data or not getattr(field.data, "filename", ""):
@@ -98,28 +192,37 @@ class OpsturenForm(FlaskForm):
         if field.data not in {waarde for waarde, _ in field.choices if waarde}:
             raise ValidationError("Kies uw instantie uit de lijst.")
 
+    def veldfouten(self, namen=INLINE):
+        """Check these fields alone (never the file); {name: messages} of those that fail."""
+        uit = {}
+        for naam in namen:
+            inline = getattr(type(self), f"validate_{naam}", None)
+            if not self[naam].validate(self, [inline] if inline else ()):
+                uit[naam] = self[naam].errors
+        return uit
+
 
 # ----------------------------------------------------------------------------------------------
 # The logic behind the steps (no request handling)
 # ----------------------------------------------------------------------------------------------
-def vaste_schoolsoort(kanaal):
+def vaste_schoolsoort():
     """A beheerder's schoolsoort comes from the role; visitors and the helpdesk choose."""
-    if kanaal == "portal" and current_user.is_authenticated and current_user.is_beheerder:
-        return current_user.schoolsoort
-    return None
+    beheerder = kanaal().beheerder()
+    return beheerder.schoolsoort if beheerder else None
 
 
-def lees_keuzes(kanaal, args):
-    schoolsoort = vaste_schoolsoort(kanaal) or (args.get("schoolsoort") or "").upper() or None
+def lees_keuzes(args):
+    schoolsoort = vaste_schoolsoort() or (args.get("schoolsoort") or "").upper() or None
     if schoolsoort not in SCHOOLSOORT_LABELS:
         schoolsoort = None
     soort = args.get("soort") if args.get("soort") in SOORTEN else None
     return Keuzes(schoolsoort, soort if schoolsoort else None)
 
 
-def instanties_voor(kanaal, schoolsoort, zoek=""):
-    if kanaal == "portal" and current_user.is_beheerder:
-        query = Instantie.van(current_user).where(Instantie.actief == True)  # noqa: E712
+def instanties_voor(schoolsoort, zoek=""):
+    beheerder = kanaal().beheerder()
+    if beheerder:
+        query = Instantie.van(beheerder).where(Instantie.actief == True)  # noqa: E712
         query = query.where(Instantie.schoolsoort == schoolsoort)
     else:
         query = Instantie.actieve(schoolsoort)
@@ -130,14 +233,15 @@ def instanties_voor(kanaal, schoolsoort, zoek=""):
     return list(query)
 
 
-def opsturen_form(kanaal, keuzes, zoek="", **kwargs):
+def opsturen_form(keuzes, zoek="", **kwargs):
     form = OpsturenForm(**kwargs)
-    instanties = instanties_voor(kanaal, keuzes.schoolsoort, zoek)
+    instanties = instanties_voor(keuzes.schoolsoort, zoek)
     form.instantie.choices = [(i.id, i.weergave) for i in instanties]
     if len(instanties) != 1:
         form.instantie.choices.insert(0, ("", "Kies uw instantie"))
-    if kanaal == "portal" and request.method == "GET" and not form.naam.data:
-        form.naam.data, form.email.data = current_user.naam, current_user.email
+    gebruiker = kanaal().gebruiker()
+    if gebruiker is not None and request.method == "GET" and not form.naam.data:
+        form.naam.data, form.email.data = gebruiker.naam, gebruiker.email
     return form
 
 
@@ -149,22 +253,69 @@ def bestandsnaam(naam):
     return (PurePath((naam or "").replace("\\", "/")).name or "leerlingbestand")[:255]
 
 
+def samenvatting(form, namen, fouten):
+    """The red summary of step 4: (field, messages) per field it named after Opsturen. A field that
+    is right by now stays in it as 'in orde', so the summary keeps its height and the form below
+    it does not move; the file is always asked again (a browser does not keep a chosen file)."""
+    return [(form[naam], [form.BESTAND_OPNIEUW] if naam == "bestand" else fouten.get(naam, []))
+            for naam in namen if naam in form]
+
+
+def _dicts(bevindingen):
+    return [{**b.to_dict(), "cel": b.cel, "niveau": b.niveau} for b in bevindingen]
+
+
+# TODO(lead): replace begrens/groepeer by the core's summarising function in portal/lijsten once merged.
+def begrens(bevindingen, per_code=BEWAARD_PER_CODE):
+    """Findings (dicts) bounded for storage: per code the first `per_code`; when a code has more,
+    each kept finding carries the code's exact total as `totaal`."""
+    aantallen = {}
+    for b in bevindingen:
+        aantallen[b["code"]] = aantallen.get(b["code"], 0) + 1
+    gezien, uit = {}, []
+    for b in bevindingen:
+        n = gezien[b["code"]] = gezien.get(b["code"], 0) + 1
+        if n <= per_code:
+            uit.append({**b, "totaal": aantallen[b["code"]]} if aantallen[b["code"]] > per_code else b)
+    return uit
+
+
+def groepeer(bevindingen, voorbeelden=VOORBEELDEN_PER_CODE):
+    """Per code: level, exact count, its message and the first rows; errors first, then most frequent."""
+    groepen = {}
+    for b in bevindingen:
+        groep = groepen.setdefault(b["code"], {"code": b["code"], "niveau": b.get("niveau", "W"), "aantal": 0,
+                                               "totaal": 0, "bericht": b["message"], "voorbeelden": []})
+        groep["aantal"] += 1
+        groep["totaal"] = max(groep["totaal"], b.get("totaal") or 0)
+        if len(groep["voorbeelden"]) < voorbeelden:
+            groep["voorbeelden"].append(b)
+    for groep in groepen.values():
+        groep["aantal"] = max(groep["aantal"], groep.pop("totaal"))
+    return sorted(groepen.values(), key=lambda g: (g["niveau"] != "E", -g["aantal"], g["code"]))
+
+
+def aantal(bevindingen):
+    """The exact number of findings a bounded list stands for."""
+    return sum(groep["aantal"] for groep in groepeer(bevindingen, voorbeelden=0))
+
+
 def _json(bevindingen):
-    return json.dumps([{**b.to_dict(), "cel": b.cel, "niveau": b.niveau} for b in bevindingen], ensure_ascii=False)
+    return json.dumps(begrens(_dicts(bevindingen)), ensure_ascii=False)
 
 
 def _rij_json(leerling):
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in leerling.items()}
 
 
-def systeem_bevindingen(resultaat, instantie, keuzes, sha256, kanaal):
+def systeem_bevindingen(resultaat, instantie, keuzes, sha256):
     """Warnings against what the system already holds (errors.md, last table)."""
     bevindingen = []
     eerder = Aanlevering.eerder_opgestuurd(sha256, instantie, keuzes.soort, schooljaar())
     if eerder:
         bevindingen.append(Bevinding("duplicate_submission", params={
             "datum": eerder.aangemaakt.strftime("%d-%m-%Y"), "kenmerk": eerder.kenmerk}))
-    if kanaal == "publiek":
+    if not kanaal().met_account:
         # Anyone can send a list on the public site; what the school already holds is not for
         # them to learn. The helpdesk sees it anyway in its comparison with the system.
         return bevindingen
@@ -178,28 +329,27 @@ def systeem_bevindingen(resultaat, instantie, keuzes, sha256, kanaal):
     return bevindingen
 
 
-def controleer(kanaal, keuzes, form, data, naam):
+def controleer(keuzes, form, data, naam):
     """Check the file; store a Controle (errors) or an Aanlevering (none). Returns (soort, object)."""
     resultaat = check_bytes(data, keuzes.format, limieten=limieten())
     instantie = Instantie.get_by_id(form.instantie.data)
-    gebruiker = current_user if current_user.is_authenticated else None
+    gebruiker = kanaal().gebruiker()
     if not resultaat.ok:
         Controle.opruimen()
         controle = Controle.create(
-            kanaal=kanaal, gebruiker=gebruiker, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort,
+            kanaal=kanaal().naam, gebruiker=gebruiker, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort,
             instantie=instantie, naam=form.naam.data.strip(), email=form.email.data,
             toelichting=(form.toelichting.data or "").strip(), bestandsnaam=naam, bestand=data,
             rijen=resultaat.rijen, fouten_json=_json(resultaat.fouten), waarschuwingen_json=_json(resultaat.waarschuwingen))
         session["controles"] = (session.get("controles", []) + [controle.token])[-5:]
         return "controle", controle
     sha256 = hashlib.sha256(data).hexdigest()
-    systeem = systeem_bevindingen(resultaat, instantie, keuzes, sha256, kanaal)
-    waarschuwingen = resultaat.waarschuwingen + systeem
+    waarschuwingen = resultaat.waarschuwingen + systeem_bevindingen(resultaat, instantie, keuzes, sha256)
     with db.database.atomic():
         aanlevering = Aanlevering.maak(
             instantie=instantie, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort, schooljaar=schooljaar(),
             naam=form.naam.data.strip(), email=form.email.data, toelichting=(form.toelichting.data or "").strip(),
-            kanaal=kanaal, gebruiker=gebruiker, bestandsnaam=naam, bestand=data, sha256=sha256,
+            kanaal=kanaal().naam, gebruiker=gebruiker, bestandsnaam=naam, bestand=data, sha256=sha256,
             aantal_leerlingen=len(resultaat.leerlingen), aantal_waarschuwingen=len(waarschuwingen),
             leerlingen_json=json.dumps([_rij_json(r) for r in resultaat.leerlingen], ensure_ascii=False),
             waarschuwingen_json=_json(waarschuwingen))
@@ -217,7 +367,7 @@ def controleer(kanaal, keuzes, form, data, naam):
 def bevestigingsmail(aanlevering):
     context = {"aanlevering": aanlevering, "format": format_voor(aanlevering.schoolsoort, aanlevering.soort),
                "soort_naam": SOORTEN[aanlevering.soort],
-               "aantal_waarschuwingen": len(vergelijking.waarschuwingen(aanlevering))}
+               "aantal_waarschuwingen": aantal(vergelijking.waarschuwingen(aanlevering))}
     if aanlevering.kanaal == "publiek":
         context["status_link"] = url_for("aanleveringen.status", token=aanlevering.status_token, _external=True) \
             if "aanleveringen.status" in current_app.view_functions else None
@@ -235,175 +385,230 @@ def bevestigingsmail(aanlevering):
 
 
 def eigen_controle(token):
+    """This session's check, or None when it has expired or belongs to another browser."""
     if token not in session.get("controles", []):
-        abort(404)
-    controle = Controle.geldig(token)
-    if controle is None:
-        abort(404)
-    return controle
+        return None
+    return Controle.geldig(token)
 
 
-def eerdere_antwoorden(token):
-    """Step 4 opened from a result page: the answers given there, so nothing is typed twice."""
-    if not token or token not in session.get("controles", []) or request.method != "GET":
+def mag_zien(aanlevering):
+    """This browser sent it, or (in the portal) it is a list of the user's own school or the helpdesk's."""
+    if aanlevering.kenmerk in session.get("ingediend", []):
+        return True
+    gebruiker = kanaal().gebruiker()
+    return gebruiker is not None and (gebruiker.is_helpdesk or aanlevering.instantie_id in {i.id for i in gebruiker.instanties})
+
+
+def opnieuw_aanlevering(sleutel):
+    """The sent-back list behind ?opnieuw=…: the kenmerk in the portal, the status token on the public site."""
+    if not sleutel:
+        return None
+    if kanaal().met_account:
+        aanlevering = Aanlevering.get_or_none(Aanlevering.kenmerk == sleutel)
+        return aanlevering if aanlevering is not None and mag_zien(aanlevering) else None
+    return Aanlevering.get_or_none(Aanlevering.status_token == sleutel)
+
+
+def eerdere_antwoorden(keuzes):
+    """Step 4 opened from a result page, from 'Opnieuw opsturen', or after an earlier list of this
+    session: the answers given there, so nothing is typed twice."""
+    if request.method != "GET":
         return {}
-    controle = Controle.get_or_none(Controle.token == token)
-    if controle is None:
-        return {}
-    return {"instantie": controle.instantie_id, "naam": controle.naam, "email": controle.email,
-            "toelichting": controle.toelichting}
+    controle = eigen_controle(request.args.get("controle"))
+    if controle is not None:
+        return {"instantie": controle.instantie_id, "naam": controle.naam, "email": controle.email,
+                "toelichting": controle.toelichting}
+    aanlevering = opnieuw_aanlevering(request.args.get("opnieuw"))
+    if aanlevering is not None:
+        return {"instantie": aanlevering.instantie_id, "naam": aanlevering.naam, "email": aanlevering.email,
+                "toelichting": aanlevering.toelichting or f"Verbeterde versie van lijst {aanlevering.kenmerk}."}
+    for kenmerk in reversed(session.get("ingediend", [])):
+        vorige = Aanlevering.get_or_none(Aanlevering.kenmerk == kenmerk)
+        if vorige is not None and vorige.schoolsoort == keuzes.schoolsoort:
+            return {"instantie": vorige.instantie_id, "naam": vorige.naam, "email": vorige.email}
+    return {}
 
 
-def eigen_aanlevering(kanaal, kenmerk):
+def opnieuw_link(aanlevering, _external=False):
+    """Step 4 of the wizard the list came through, with its earlier answers filled in."""
+    naam = registratie_van(aanlevering.kanaal)
+    if naam is None:
+        return None
+    sleutel = aanlevering.kenmerk if aanlevering.kanaal == "portal" else aanlevering.status_token
+    return url_for(f"{naam}.opsturen", schoolsoort=aanlevering.schoolsoort, soort=aanlevering.soort,
+                   opnieuw=sleutel, _external=_external)
+
+
+def getal(n):
+    """50000 → '50.000', as Dutch readers write it."""
+    return f"{n:,}".replace(",", ".")
+
+
+bp.add_app_template_global(opnieuw_link, "opnieuw_link")
+bp.add_app_template_global(groepeer, "groepeer")
+bp.add_app_template_global(lambda code: CATALOG[code].oplossing if code in CATALOG else "", "oplossing")
+bp.add_app_template_filter(getal, "getal")
+
+
+def pagina_van(args, totaal):
+    pagina = instantie_id(args.get("pagina")) or 1
+    paginas = max(1, -(-totaal // PER_PAGINA))
+    return min(pagina, paginas), paginas
+
+
+# ----------------------------------------------------------------------------------------------
+# The routes; every view is open here, the registration's Kanaal narrows it (see above)
+# ----------------------------------------------------------------------------------------------
+def page(template, stap, keuzes, status=200, **context):
+    return render(template, block="wizard", status=status, stap=stap, stappen=STAPPEN, keuzes=keuzes,
+                  kanaal=kanaal(), vaste_schoolsoort=vaste_schoolsoort(),
+                  schoolsoort_labels=SCHOOLSOORT_LABELS, soorten=SOORTEN, soort_uitleg=SOORT_UITLEG,
+                  schooljaar=schooljaar(), paginatitel=f"Stap {stap}: {STAPPEN[stap - 1]} – Leerlinglijst aanleveren",
+                  **context)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@toegang("anoniem")
+def start():
+    keuzes = lees_keuzes(request.args)
+    form = SchoolsoortForm(schoolsoort=keuzes.schoolsoort)
+    if vaste_schoolsoort() and request.method == "POST":
+        return see_other(".soort", **keuzes.args)
+    if form.validate_on_submit():
+        return see_other(".soort", **lees_keuzes({"schoolsoort": form.schoolsoort.data, "soort": keuzes.soort}).args)
+    return page("wizard/schoolsoort.html", 1, keuzes, form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/soort", methods=["GET", "POST"])
+@toegang("anoniem")
+def soort():
+    keuzes = lees_keuzes(request.args)
+    if not keuzes.schoolsoort:
+        return see_other(".start")
+    form = SoortForm(soort=keuzes.soort)
+    if form.validate_on_submit():
+        return see_other(".format", **keuzes._replace(soort=form.soort.data).args)
+    return page("wizard/soort.html", 2, keuzes, form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/format", endpoint="format")
+@toegang("anoniem")
+def format_():
+    keuzes = lees_keuzes(request.args)
+    if not keuzes.soort:
+        return see_other(".soort" if keuzes.schoolsoort else ".start", **keuzes.args)
+    return page("wizard/format.html", 3, keuzes, format=keuzes.format)
+
+
+@bp.route("/format/<naam>.xlsx")
+@toegang("anoniem")
+def download(naam):
+    from portal.lijsten.workbook import template
+    fmt = FORMATS.get(naam) or abort(404)
+    return send_file(io.BytesIO(template(fmt)), as_attachment=True, download_name=f"Leerlinglijst {fmt.naam}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/opsturen", methods=["GET", "POST"])
+@toegang("anoniem")
+@limiter.limit(lambda: current_app.config["PUBLIC_UPLOAD_LIMIT"], methods=["POST"], key_func=per_bezoeker,
+               exempt_when=lambda: not kanaal().beperkt)
+# A fresh session costs one GET, so one address (a school's NAT) also has a looser limit of its own.
+@limiter.limit(lambda: current_app.config["PUBLIC_UPLOAD_LIMIT_ADRES"], methods=["POST"],
+               key_func=get_remote_address, exempt_when=lambda: not kanaal().beperkt)
+def opsturen():
+    keuzes = lees_keuzes(request.args)
+    if not keuzes.soort:
+        return see_other(".start", **keuzes.args)
+    form = opsturen_form(keuzes, **eerdere_antwoorden(keuzes))
+    if form.website.data:  # the honeypot: answer as if nothing happened, store nothing
+        return see_other(".start")
+    if form.validate_on_submit():
+        data = form.bestand.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
+        soort, gemaakt = controleer(keuzes, form, data, bestandsnaam(form.bestand.data.filename))
+        if soort == "controle":
+            return see_other(".controle", token=gemaakt.token, **keuzes.args)
+        return see_other(".klaar", kenmerk=gemaakt.kenmerk, **keuzes.args)
+    namen = [naam for naam in (*form.INLINE, "bestand") if naam in form.errors or naam == "bestand"]
+    return page("wizard/opsturen.html", 4, keuzes, form=form,
+                samenvatting=samenvatting(form, namen, form.errors) if request.method == "POST" else None,
+                opnieuw=opnieuw_aanlevering(request.args.get("opnieuw")),
+                status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/opsturen/veld", methods=["GET", "POST"])
+@toegang("anoniem")
+def veld():
+    """Inline validation of one field (never the file), with the real form class. It answers with
+    that field's row and, once step 4 shows an error summary, the summary as it now stands."""
+    keuzes = lees_keuzes(request.args)
+    if request.method == "GET":  # a reload or a bookmark of the check: back to the step itself
+        return see_other(".opsturen" if keuzes.soort else ".start", **keuzes.args)
+    naam = request.form.get("_veld")
+    if naam not in OpsturenForm.INLINE or not keuzes.soort:
+        abort(404)
+    form = opsturen_form(keuzes)
+    namen = [n for n in request.form.get("_samenvatting", "").split(",") if n in form.INLINE or n == "bestand"]
+    fouten = form.veldfouten(tuple({naam, *namen} & set(form.INLINE)))
+    return render("wizard/_veld.html", field=form[naam], form=form, keuzes=keuzes,
+                  samenvatting=samenvatting(form, namen, fouten) if namen else None)
+
+
+@bp.route("/instanties")
+@toegang("anoniem")
+def instanties():
+    keuzes = lees_keuzes(request.args)
+    form = opsturen_form(keuzes, zoek=request.args.get("zoek", ""))
+    return render("wizard/_instanties.html", form=form)
+
+
+def verlopen():
+    """An expired or foreign check: say so and offer to start again (never a bare 404)."""
+    keuzes = lees_keuzes(request.args)
+    return page("wizard/verlopen.html", 5, keuzes, status=410, uren=int(Controle.BEWAREN.total_seconds() // 3600))
+
+
+@bp.route("/controle/<token>")
+@toegang("anoniem")
+def controle(token):
+    gevonden = eigen_controle(token)
+    if gevonden is None:
+        return verlopen()
+    keuzes = Keuzes(gevonden.schoolsoort, gevonden.soort)
+    bevindingen = json.loads(gevonden.fouten_json) + json.loads(gevonden.waarschuwingen_json)
+    bevindingen.sort(key=lambda b: (b["row"] or 0))
+    pagina, paginas = pagina_van(request.args, len(bevindingen))
+    form = opsturen_form(keuzes, formdata=None, instantie=gevonden.instantie_id, naam=gevonden.naam,
+                         email=gevonden.email, toelichting=gevonden.toelichting)
+    groepen = groepeer(bevindingen)
+    return page("wizard/controle.html", 5, keuzes, controle=gevonden, form=form, alle=bevindingen,
+                aantal_fouten=sum(g["aantal"] for g in groepen if g["niveau"] == "E"),
+                aantal=sum(g["aantal"] for g in groepen), bewaard=len(bevindingen),
+                bevindingen=bevindingen[(pagina - 1) * PER_PAGINA:pagina * PER_PAGINA], pagina=pagina, paginas=paginas)
+
+
+@bp.route("/controle/<token>/gemarkeerd.xlsx")
+@toegang("anoniem")
+def gemarkeerd(token):
+    from portal.lijsten.workbook import annotated
+    gevonden = eigen_controle(token)
+    if gevonden is None:
+        return verlopen()
+    data = bytes(gevonden.bestand)  # PostgreSQL hands a bytea back as a memoryview
+    resultaat = check_bytes(data, format_voor(gevonden.schoolsoort, gevonden.soort), limieten=limieten())
+    naam = PurePath(gevonden.bestandsnaam).stem
+    return send_file(io.BytesIO(annotated(data, resultaat)), as_attachment=True,
+                     download_name=f"{naam} - fouten gemarkeerd.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/klaar/<kenmerk>")
+@toegang("anoniem")
+def klaar(kenmerk):
     aanlevering = Aanlevering.get_or_none(Aanlevering.kenmerk == kenmerk)
-    if aanlevering is None:
+    if aanlevering is None or not mag_zien(aanlevering):
         abort(404)
-    mag = kenmerk in session.get("ingediend", [])
-    if kanaal == "portal" and current_user.is_authenticated:
-        mag = mag or current_user.is_helpdesk or aanlevering.instantie_id in {i.id for i in current_user.instanties}
-    if not mag:
-        abort(404)
-    return aanlevering
-
-
-def samenvatting(bevindingen):
-    """How many findings of each kind, most frequent first: the summary above the list."""
-    telling = {}
-    for b in bevindingen:
-        code = b["code"]
-        if code not in telling:
-            telling[code] = {"code": code, "niveau": b["niveau"], "aantal": 0, "voorbeeld": b["message"]}
-        telling[code]["aantal"] += 1
-    return sorted(telling.values(), key=lambda t: (t["niveau"] != "E", -t["aantal"]))
-
-
-# ----------------------------------------------------------------------------------------------
-# The routes, registered on a blueprint for one channel
-# ----------------------------------------------------------------------------------------------
-def register(bp, kanaal):
-    wie = "beheerder" if kanaal == "portal" else "anoniem"
-    prefix = bp.name
-
-    def page(template, stap, keuzes, status=200, **context):
-        return render(template, block="wizard", status=status, stap=stap, stappen=STAPPEN, keuzes=keuzes,
-                      kanaal=kanaal, bp=prefix, vaste_schoolsoort=vaste_schoolsoort(kanaal),
-                      schoolsoort_labels=SCHOOLSOORT_LABELS, soorten=SOORTEN, soort_uitleg=SOORT_UITLEG,
-                      schooljaar=schooljaar(), paginatitel=f"Stap {stap}: {STAPPEN[stap - 1]} – Leerlinglijst aanleveren",
-                      **context)
-
-    @bp.route("/", methods=["GET", "POST"], endpoint="start")
-    @toegang(wie)
-    def start():
-        keuzes = lees_keuzes(kanaal, request.args)
-        form = SchoolsoortForm(schoolsoort=keuzes.schoolsoort)
-        if vaste_schoolsoort(kanaal) and request.method == "POST":
-            return see_other(f"{prefix}.soort", **keuzes.args)
-        if form.validate_on_submit():
-            return see_other(f"{prefix}.soort", **lees_keuzes(kanaal, {"schoolsoort": form.schoolsoort.data, "soort": keuzes.soort}).args)
-        return page("wizard/schoolsoort.html", 1, keuzes, form=form, status=422 if form.errors else 200)
-
-    @bp.route("/soort", methods=["GET", "POST"], endpoint="soort")
-    @toegang(wie)
-    def soort():
-        keuzes = lees_keuzes(kanaal, request.args)
-        if not keuzes.schoolsoort:
-            return see_other(f"{prefix}.start")
-        form = SoortForm(soort=keuzes.soort)
-        if form.validate_on_submit():
-            return see_other(f"{prefix}.format", **keuzes._replace(soort=form.soort.data).args)
-        return page("wizard/soort.html", 2, keuzes, form=form, status=422 if form.errors else 200)
-
-    @bp.route("/format", endpoint="format")
-    @toegang(wie)
-    def format_():
-        keuzes = lees_keuzes(kanaal, request.args)
-        if not keuzes.soort:
-            return see_other(f"{prefix}.soort" if keuzes.schoolsoort else f"{prefix}.start", **keuzes.args)
-        return page("wizard/format.html", 3, keuzes, format=keuzes.format)
-
-    @bp.route("/format/<naam>.xlsx", endpoint="download")
-    @toegang(wie)
-    def download(naam):
-        from portal.lijsten.formats import FORMATS
-        from portal.lijsten.workbook import template
-        fmt = FORMATS.get(naam)
-        if fmt is None:
-            abort(404)
-        return send_file(io.BytesIO(template(fmt)), as_attachment=True,
-                         download_name=f"Leerlinglijst {fmt.naam}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-    @bp.route("/opsturen", methods=["GET", "POST"], endpoint="opsturen")
-    @toegang(wie)
-    @limiter.limit(lambda: current_app.config["PUBLIC_UPLOAD_LIMIT"], methods=["POST"],
-                   exempt_when=lambda: kanaal == "portal")
-    def opsturen():
-        keuzes = lees_keuzes(kanaal, request.args)
-        if not keuzes.soort:
-            return see_other(f"{prefix}.start", **keuzes.args)
-        form = opsturen_form(kanaal, keuzes, **eerdere_antwoorden(request.args.get("controle")))
-        if form.website.data:  # the honeypot: answer as if nothing happened, store nothing
-            return see_other(f"{prefix}.start")
-        if form.validate_on_submit():
-            data = form.bestand.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
-            soort, gemaakt = controleer(kanaal, keuzes, form, data, bestandsnaam(form.bestand.data.filename))
-            if soort == "controle":
-                return see_other(f"{prefix}.controle", token=gemaakt.token, **keuzes.args)
-            return see_other(f"{prefix}.klaar", kenmerk=gemaakt.kenmerk, **keuzes.args)
-        return page("wizard/opsturen.html", 4, keuzes, form=form, status=422 if request.method == "POST" else 200)
-
-    @bp.route("/opsturen/veld", methods=["POST"], endpoint="veld")
-    @toegang(wie)
-    def veld():
-        """Inline validation of one field (never the file), with the real form class."""
-        keuzes = lees_keuzes(kanaal, request.args)
-        naam = request.form.get("_veld")
-        if naam not in ("naam", "email", "toelichting") or not keuzes.soort:
-            abort(404)
-        form = opsturen_form(kanaal, keuzes)
-        field = form[naam]
-        field.validate(form)
-        return render("wizard/_veld.html", field=field, keuzes=keuzes, bp=prefix)
-
-    @bp.route("/instanties", endpoint="instanties")
-    @toegang(wie)
-    def instanties():
-        keuzes = lees_keuzes(kanaal, request.args)
-        form = opsturen_form(kanaal, keuzes, zoek=request.args.get("zoek", ""))
-        return render("wizard/_instanties.html", form=form)
-
-    @bp.route("/controle/<token>", endpoint="controle")
-    @toegang(wie)
-    def controle(token):
-        gevonden = eigen_controle(token)
-        keuzes = Keuzes(gevonden.schoolsoort, gevonden.soort)
-        bevindingen = json.loads(gevonden.fouten_json) + json.loads(gevonden.waarschuwingen_json)
-        bevindingen.sort(key=lambda b: (b["row"] or 0))
-        alle = request.args.get("alle") == "1"
-        form = opsturen_form(kanaal, keuzes, formdata=None, instantie=gevonden.instantie_id, naam=gevonden.naam,
-                             email=gevonden.email, toelichting=gevonden.toelichting)
-        return page("wizard/controle.html", 5, keuzes, controle=gevonden, form=form,
-                    fouten=[b for b in bevindingen if b["niveau"] == "E"],
-                    bevindingen=bevindingen if alle else bevindingen[:MAX_GETOOND], aantal=len(bevindingen),
-                    samenvatting=samenvatting(bevindingen), alle=alle)
-
-    @bp.route("/controle/<token>/gemarkeerd.xlsx", endpoint="gemarkeerd")
-    @toegang(wie)
-    def gemarkeerd(token):
-        from portal.lijsten.workbook import annotated
-        gevonden = eigen_controle(token)
-        data = bytes(gevonden.bestand)  # PostgreSQL hands a bytea back as a memoryview
-        resultaat = check_bytes(data, format_voor(gevonden.schoolsoort, gevonden.soort), limieten=limieten())
-        naam = PurePath(gevonden.bestandsnaam).stem
-        return send_file(io.BytesIO(annotated(data, resultaat)), as_attachment=True,
-                         download_name=f"{naam} - fouten gemarkeerd.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-    @bp.route("/klaar/<kenmerk>", endpoint="klaar")
-    @toegang(wie)
-    def klaar(kenmerk):
-        aanlevering = eigen_aanlevering(kanaal, kenmerk)
-        waarschuwingen = vergelijking.waarschuwingen(aanlevering)
-        keuzes = Keuzes(aanlevering.schoolsoort, aanlevering.soort)
-        return page("wizard/klaar.html", 5, keuzes, aanlevering=aanlevering, waarschuwingen=waarschuwingen[:MAX_GETOOND],
-                    aantal_waarschuwingen=len(waarschuwingen), samenvatting=samenvatting(waarschuwingen))
+    keuzes = Keuzes(aanlevering.schoolsoort, aanlevering.soort)
+    waarschuwingen = vergelijking.waarschuwingen(aanlevering)
+    return page("wizard/klaar.html", 5, keuzes, aanlevering=aanlevering, waarschuwingen=waarschuwingen,
+                aantal_waarschuwingen=aantal(waarschuwingen))

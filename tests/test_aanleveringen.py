@@ -1,7 +1,7 @@
 """The submitter's side: Mijn aanleveringen (own instanties only), the token status page, Intrekken."""
 import re
 
-from portal.models import Aanlevering, Gebeurtenis, Leerling
+from portal.models import Aanlevering, Gebeurtenis, Leerling, MailBericht
 from tests.aanleveringen_builder import maak_aanlevering
 from tests.conftest import csrf_from
 
@@ -125,3 +125,52 @@ def test_the_status_link_of_the_confirmation_mail(app):
         from flask import url_for
         link = url_for("aanleveringen.status", token=a.status_token, _external=True)
     assert link.endswith(f"/leerlinglijst/status/{a.status_token}")
+
+
+def _opnieuw_link(page):
+    link = re.search(r'<a class="knop" href="([^"]+)">Opnieuw opsturen</a>', page)
+    assert link, "geen knop Opnieuw opsturen"
+    return link.group(1).replace("&amp;", "&")
+
+
+def test_a_list_sent_back_is_sent_again_from_the_portal_status_page(login, client):
+    a = maak_aanlevering(aantal=2, status="afgekeurd", reden="Klas ontbreekt.", naam="Vera Oosterhout",
+                         email="vera@school.nl", toelichting="Eerste lijst")
+    login("vo")
+    page = client.get(f"/aanleveringen/{a.id}").get_data(as_text=True)
+    stap4 = client.get(_opnieuw_link(page))
+    html = stap4.get_data(as_text=True)
+    assert stap4.status_code == 200 and "Stap 4: Opsturen" in html and a.kenmerk in html
+    assert re.search(r'<option selected value="%d"|<option value="%d" selected' % (a.instantie_id, a.instantie_id), html)
+    assert 'value="Vera Oosterhout"' in html and 'value="vera@school.nl"' in html and "Eerste lijst</textarea>" in html
+    # Another school's kenmerk fills in nothing.
+    client.post("/uitloggen", data={"csrf_token": csrf_from(html)})
+    login("mbo")
+    vreemd = client.get(f"/uploaden/opsturen?schoolsoort=VO&soort=overstapper&opnieuw={a.kenmerk}").get_data(as_text=True)
+    assert "Vera Oosterhout" not in vreemd and a.kenmerk not in vreemd
+
+
+def test_a_list_sent_back_is_sent_again_through_the_public_status_link(client):
+    a = maak_aanlevering(aantal=2, kanaal="publiek", gebruiker=None, status="afgekeurd", reden="Oud format.",
+                         naam="Bea Bezoeker", email="bea@voorbeeld.nl")
+    page = client.get(f"/leerlinglijst/status/{a.status_token}").get_data(as_text=True)
+    link = _opnieuw_link(page)
+    assert link.startswith("/leerlinglijst/opsturen?")
+    html = client.get(link).get_data(as_text=True)
+    assert 'value="Bea Bezoeker"' in html and 'value="bea@voorbeeld.nl"' in html
+    assert f"Verbeterde versie van lijst {a.kenmerk}." in html
+    # A list that waits for the helpdesk offers no resend.
+    b = maak_aanlevering(aantal=1, kanaal="publiek", gebruiker=None)
+    assert "Opnieuw opsturen" not in client.get(f"/leerlinglijst/status/{b.status_token}").get_data(as_text=True)
+
+
+def test_the_sent_back_mail_links_to_step_four(app, login, client):
+    a = maak_aanlevering(aantal=2, kanaal="publiek", gebruiker=None, naam="Bea Bezoeker", email="bea@voorbeeld.nl")
+    login("helpdesk")
+    token = csrf_from(client.get(f"/helpdesk/{a.id}").get_data(as_text=True))
+    assert client.post(f"/helpdesk/{a.id}/afkeuren", data={"csrf_token": token, "reden": "Klas ontbreekt."}).status_code == 303
+    bericht = MailBericht.get(MailBericht.aan == "bea@voorbeeld.nl")
+    link = re.search(r"http://localhost(/leerlinglijst/opsturen\?\S+)", bericht.tekst).group(1)
+    assert f"opnieuw={a.status_token}" in link and link in bericht.html.replace("&amp;", "&")
+    bezoeker = app.test_client()
+    assert 'value="Bea Bezoeker"' in bezoeker.get(link).get_data(as_text=True)

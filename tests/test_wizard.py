@@ -4,6 +4,7 @@ import io
 import json
 import random
 import re
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -11,7 +12,7 @@ from openpyxl import load_workbook
 from portal import mail
 from portal.lijsten.formats import format_voor
 from portal.lijsten.reader import kolomletter
-from portal.models import Aanlevering, Controle, Gebruiker, Instantie, Leerling, MailBericht
+from portal.models import Aanlevering, Controle, Instantie, Leerling, MailBericht
 from tests.builders import leerling, leerlingen, make_csv, make_xlsx, titel
 from tests.conftest import csrf_from, csrf_token
 
@@ -129,21 +130,98 @@ def test_missing_fields_are_422_with_every_message(login, client):
     assert Aanlevering.select().count() == 0
 
 
-def test_inline_validation_returns_only_that_fields_row(login, client):
+def rij_van(html, veld):
+    return re.search(r'<div class="veld[^"]*" id="rij-%s">.*?</div>' % veld, html, re.S).group(0)
+
+
+def test_inline_validation_returns_that_fields_row_exactly_as_the_page_has_it(login, client):
+    """The check's answer may differ from the page's row only by the error: same hint, same
+    attributes, and an error line that is there (empty) before, so nothing below it moves."""
     login("vo")
-    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
-    response = client.post("/uploaden/opsturen/veld" + VO_OVER, data={"_veld": "email", "email": "fout@"},
-                           headers={**HX, "X-CSRFToken": token})
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200 and "<html" not in body
-    assert body.strip().startswith('<div class="veld veld--fout" id="rij-email">')
-    assert 'aria-invalid="true"' in body and "Vul een geldig e-mailadres in" in body
-    ok = client.post("/uploaden/opsturen/veld" + VO_OVER, data={"_veld": "email", "email": "goed@voorbeeld.nl"},
-                     headers={**HX, "X-CSRFToken": token}).get_data(as_text=True)
-    assert "veld--fout" not in ok
+    page = client.get("/uploaden/opsturen" + VO_OVER).get_data(as_text=True)
+    token = csrf_from(page)
+    for veld, goed in (("naam", "Vera Oosterhout (demo)"), ("email", "vo@demo.nl"), ("toelichting", "")):
+        response = client.post("/uploaden/opsturen/veld" + VO_OVER, data={"_veld": veld, veld: goed},
+                               headers={**HX, "X-CSRFToken": token})
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        assert "<html" not in body and body.strip().startswith(f'<div class="veld veld--rij" id="rij-{veld}">')
+        assert body.strip() == rij_van(page, veld), veld
+        assert f'<p class="veldfout" id="fout-{veld}"></p>' in body
+    assert '<p class="hint" id="hint-email">U ontvangt hierop een bevestiging' in page
+    fout = client.post("/uploaden/opsturen/veld" + VO_OVER, data={"_veld": "email", "email": "fout@"},
+                       headers={**HX, "X-CSRFToken": token}).get_data(as_text=True)
+    assert 'class="veld veld--rij veld--fout" id="rij-email"' in fout and 'aria-invalid="true"' in fout
+    assert '<p class="veldfout" id="fout-email">Vul een geldig e-mailadres in' in fout
+    assert '<p class="hint" id="hint-email">U ontvangt hierop een bevestiging' in fout
     # The file is never validated inline.
     assert client.post("/uploaden/opsturen/veld" + VO_OVER, data={"_veld": "bestand"},
                        headers={**HX, "X-CSRFToken": token}).status_code == 404
+
+
+def test_a_field_check_never_changes_the_url_and_a_get_goes_back_to_the_step(login, client):
+    login("vo")
+    page = client.get("/uploaden/opsturen" + VO_OVER).get_data(as_text=True)
+    form = re.search(r"<form [^>]*hx-post[^>]*>", page).group(0)
+    # The step form's own hx-* attributes (push-url, disabled-elt, indicator) are not inherited.
+    assert 'hx-disinherit="*"' in form and 'hx-push-url="true"' in form
+    for veld in ("instantie", "naam", "email", "toelichting"):
+        invoer = re.search(r'<(?:input|select|textarea)[^>]*id="%s"[^>]*>' % veld, page).group(0)
+        assert 'hx-push-url="false"' in invoer and 'hx-post="/uploaden/opsturen/veld' in invoer, veld
+    # Reload or Back onto the check's URL: the step, not "Niet toegestaan".
+    response = client.get("/uploaden/opsturen/veld" + VO_OVER)
+    assert response.status_code == 303 and response.headers["Location"] == "/uploaden/opsturen" + VO_OVER
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_the_error_summary_follows_the_corrected_fields(login, client):
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    page = post_file(client, "/uploaden/opsturen" + VO_OVER, None, token, naam="", email="fout@").get_data(as_text=True)
+    samenvatting = re.search(r'<div id="foutsamenvatting">.*?</ul>', page, re.S).group(0)
+    assert "Uw naam: Vul uw naam in." in samenvatting and "Uw e-mailadres: Vul een geldig" in samenvatting
+    assert "Leerlingbestand: Kies het bestand opnieuw" in samenvatting
+    marker = dict(re.findall(r'name="(_samenvatting)" value="([^"]+)"', page))
+    assert marker == {"_samenvatting": "naam,email,bestand"}
+    velden = {"csrf_token": token, "instantie": str(Instantie.get(Instantie.brin == "99AA").id),
+              "naam": "Vera Beheerder", "email": "fout@", "toelichting": "", **marker}
+    body = client.post("/uploaden/opsturen/veld" + VO_OVER, data={**velden, "_veld": "naam"}, headers=HX).get_data(as_text=True)
+    oob = re.search(r'<div id="foutsamenvatting" hx-swap-oob="true">.*', body, re.S).group(0)
+    assert "Vul uw naam in" not in oob and "Uw naam: in orde" in oob and "Uw e-mailadres: Vul een geldig" in oob
+    body = client.post("/uploaden/opsturen/veld" + VO_OVER, data={**velden, "email": "vera@voorbeeld.nl", "_veld": "email"},
+                       headers=HX).get_data(as_text=True)
+    oob = re.search(r'<div id="foutsamenvatting" hx-swap-oob="true">.*', body, re.S).group(0)
+    assert "Uw naam: in orde" in oob and "Uw e-mailadres: in orde" in oob and "Vul een geldig" not in oob
+    # Without a summary on the page, a field check sends none.
+    assert "foutsamenvatting" not in client.post("/uploaden/opsturen/veld" + VO_OVER, headers=HX,
+                                                 data={"_veld": "naam", "naam": "x", "csrf_token": token}).get_data(as_text=True)
+
+
+def test_the_seeds_texts_on_step_three_and_four(login, client):
+    login("vo")
+    stap3 = client.get("/uploaden/format" + VO_OVER).get_data(as_text=True)
+    assert "Heeft u het bestand aangevuld? Klik dan op Opsturen" in stap3
+    assert re.search(r'<a class="knop" href="/uploaden/opsturen\?[^"]*"[^>]*>Opsturen</a>', stap3)
+    stap4 = client.get("/uploaden/opsturen" + VO_OVER).get_data(as_text=True)
+    assert ("Vul de onderstaande informatie in en selecteer het bestand. Vervolgens zal worden gecontroleerd "
+            "of de gegevens correct zijn aangeleverd en kunnen worden verwerkt.") in stap4
+
+
+def test_a_logged_in_school_is_never_rate_limited_and_the_public_site_is(app, login, client):
+    """25 lists in an hour is a normal September afternoon for a school (#10.7); the public site
+    keeps its own limit per visitor, not shared with the portal."""
+    app.config["PUBLIC_UPLOAD_LIMIT"] = "20 per hour"
+    login("vo")
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    statuses = [post_file(client, "/uploaden/opsturen" + VO_OVER, goede_lijst(2, seed=100 + i), token).status_code
+                for i in range(25)]
+    assert statuses == [303] * 25
+    assert Aanlevering.select().where(Aanlevering.kanaal == "portal").count() == 25
+    bezoeker = app.test_client()
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    token = csrf_token(bezoeker, url)
+    publiek = [post_file(bezoeker, url, None, token).status_code for _ in range(21)]
+    assert publiek == [422] * 20 + [429]
 
 
 # -- step 5 ------------------------------------------------------------------------------------
@@ -177,7 +255,8 @@ def test_a_corrected_upload_succeeds_and_removes_the_earlier_attempt(login, clie
     assert "/uploaden/klaar/" in response.headers["Location"]
     assert Aanlevering.get().bestandsnaam == "verbeterd.xlsx" and Aanlevering.get().naam == "Test Beheerder"
     assert Controle.select().count() == 0
-    assert client.get(location).status_code == 404
+    verlopen = client.get(location)
+    assert verlopen.status_code == 410 and "Deze controle is verlopen" in verlopen.get_data(as_text=True)
 
 
 def test_the_marked_up_workbook_can_be_downloaded(login, client):
@@ -228,7 +307,7 @@ def test_a_csv_with_errors_gives_its_cells_and_a_marked_up_workbook(login, clien
     assert Aanlevering.select().count() == 0
 
 
-def test_many_findings_show_the_first_200_and_a_way_to_see_all(login, client):
+def test_many_findings_are_grouped_with_exact_counts_and_paged(login, client):
     login("vo")
     fmt = format_voor("VO", "overstapper")
     rijen = leerlingen(fmt, 230, seed=11)
@@ -237,20 +316,70 @@ def test_many_findings_show_the_first_200_and_a_way_to_see_all(login, client):
     token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
     location = post_file(client, "/uploaden/opsturen" + VO_OVER, make_xlsx(fmt, rijen), token).headers["Location"]
     html = client.get(location).get_data(as_text=True)
-    assert html.count('class="rij--fout"') == 200
-    assert "230 × zoals" in html
-    alle = client.get(re.search(r'href="([^"]+alle=1)"', html).group(1).replace("&amp;", "&")).get_data(as_text=True)
-    assert alle.count('class="rij--fout"') == 230
+    assert "230 fouten" in html
+    samenvatting = html[html.index('id="samenvatting"'):html.index('id="bevindingen-kop"')]
+    assert samenvatting.count('class="bevindingengroep"') == 1 and '<strong class="aantal">230 ×</strong>' in samenvatting
+    assert "De eerste 5 van 230" in samenvatting and samenvatting.count('<li><span class="cel">') == 5
+    # The stored findings are bounded per code; the count stays exact.
+    opgeslagen = json.loads(Controle.get().fouten_json)
+    assert len(opgeslagen) == 100 and {b["totaal"] for b in opgeslagen} == {230}
+    # "Alle bevindingen" is paged: 50 per page, the stored hundred over two pages.
+    assert html.count('class="rij--fout"') == 50 and "Pagina 1 van 2" in html
+    assert "Alle 230 staan in het gemarkeerde bestand" in html
+    volgende = re.search(r'href="([^"]+)#bevindingen-kop">Volgende pagina', html).group(1).replace("&amp;", "&")
+    assert client.get(volgende).get_data(as_text=True).count('class="rij--fout"') == 50
 
 
-def test_another_session_cannot_open_a_check_result(app, login, client):
+def test_an_error_in_every_row_of_50000_keeps_the_result_page_small(login, client):
+    """#10.3/#11.4: 50,000 rows, each with a wrong BSN: the totals are exact, the page under 1 MB."""
+    login("vo")
+    fmt = format_voor("VO", "overstapper")
+    basis = leerlingen(fmt, 1, seed=5)[0]
+    rijen = [{**basis, titel(fmt, "leerlingnummer"): str(100000 + i), titel(fmt, "bsn"): "123456788"} for i in range(50_000)]
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    response = post_file(client, "/uploaden/opsturen" + VO_OVER, make_csv(fmt, rijen), token, bestandsnaam="groot.csv")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert len(page.data) < 1_000_000, len(page.data)
+    assert "50.000 fouten" in html and '<strong class="aantal">50.000 ×</strong>' in html
+    controle = Controle.get()
+    assert len(controle.fouten_json) + len(controle.waarschuwingen_json) < 200_000
+
+
+def test_another_session_or_an_expired_check_gets_a_clear_page(app, login, client):
     login("vo")
     token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
     location = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst_met_fouten(), token).headers["Location"]
     ander = app.test_client()
     from tests.conftest import do_login
     do_login(ander, "vo@demo.nl")
-    assert ander.get(location).status_code == 404
+    gemarkeerd = location.split("?")[0] + "/gemarkeerd.xlsx"
+    for response in (ander.get(location), ander.get(gemarkeerd)):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 410
+        assert html.count("Deze controle is verlopen") == 1 and "maximaal 3 uur" in html
+        assert "Pagina niet gevonden" not in html
+    # Older than three hours in the browser that made it: the same page, with the way back to step 4.
+    controle = Controle.get()
+    Controle.update(aangemaakt=controle.aangemaakt - timedelta(hours=4)).where(Controle.id == controle.id).execute()
+    html = client.get(location).get_data(as_text=True)
+    assert "Deze controle is verlopen" in html
+    assert 'href="/uploaden/opsturen?schoolsoort=VO&amp;soort=overstapper">Bestand opnieuw opsturen' in html
+
+
+def test_another_list_keeps_the_answers_and_offers_the_other_soort(client):
+    url = "/leerlinglijst/opsturen" + VO_OVER
+    token = csrf_token(client, url)
+    klaar = client.get(post_file(client, url, goede_lijst(2), token, naam="Bea Bezoeker",
+                                 email="bea@voorbeeld.nl").headers["Location"]).get_data(as_text=True)
+    assert re.search(r'href="/leerlinglijst/soort\?schoolsoort=VO"[^>]*>Nog een lijst opsturen', klaar)
+    ander = re.search(r'href="([^"]+)"[^>]*>Ook de niet-overstappers opsturen', klaar).group(1).replace("&amp;", "&")
+    assert ander == "/leerlinglijst/format?schoolsoort=VO&soort=niet-overstapper"
+    stap4 = client.get("/leerlinglijst/opsturen?schoolsoort=VO&soort=niet-overstapper").get_data(as_text=True)
+    assert 'value="Bea Bezoeker"' in stap4 and 'value="bea@voorbeeld.nl"' in stap4
+    gekozen = Instantie.get(Instantie.brin == "99AA").id
+    assert re.search(r'<option selected value="%d"|<option value="%d" selected' % (gekozen, gekozen), stap4)
 
 
 def test_a_good_file_is_stored_confirmed_and_mailed(login, client):
@@ -287,7 +416,7 @@ def test_the_same_file_again_gives_the_duplicate_warning(login, client):
     kenmerk = eerste.headers["Location"].split("/klaar/")[1].split("?")[0]
     tweede = post_file(client, "/uploaden/opsturen" + VO_OVER, lijst, token)
     html = client.get(tweede.headers["Location"]).get_data(as_text=True)
-    assert f"Dit bestand is al eerder opgestuurd" in html and kenmerk in html
+    assert "Dit bestand is al eerder opgestuurd" in html and kenmerk in html
     assert "duplicate_submission" in Aanlevering.select().order_by(Aanlevering.id.desc()).get().waarschuwingen_json
 
 
@@ -457,3 +586,39 @@ def test_without_mail_server_mail_is_kept_as_eml_files(app, login, client):
     bestanden = list((pathlib.Path(app.instance_path) / "mail").glob("*.eml"))
     assert len(bestanden) == 2
     assert any(b"Bevestiging" in b.read_bytes() for b in bestanden)
+
+
+def test_thousands_of_warnings_stay_one_line_for_the_submitter_and_the_helpdesk(app, login, client):
+    """#11.4: 3,000 students with the same name and birth date (2,999 'lijkt dezelfde leerling'):
+    the list goes through; success page and helpdesk page show one group with the exact count."""
+    login("vo")
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 3000, seed=12, voornaam="Sam", tussenvoegsel=None, achternaam="Jansen")
+    datum = rijen[0][titel(fmt, "geboortedatum")]
+    for rij in rijen:
+        rij[titel(fmt, "geboortedatum")] = datum
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    response = post_file(client, "/uploaden/opsturen" + VO_OVER, make_xlsx(fmt, rijen), token)
+    assert "/uploaden/klaar/" in response.headers["Location"]
+    klaar = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<dt>Waarschuwingen</dt><dd>2.999</dd>" in klaar and '<strong class="aantal">2.999 ×</strong>' in klaar
+    aanlevering = Aanlevering.get()
+    assert aanlevering.aantal_waarschuwingen == 2999 and len(json.loads(aanlevering.waarschuwingen_json)) == 100
+    helpdesk = app.test_client()
+    from tests.conftest import do_login
+    do_login(helpdesk, "helpdesk@demo.nl")
+    pagina = helpdesk.get(f"/helpdesk/{aanlevering.id}")
+    html = pagina.get_data(as_text=True)
+    assert '<strong class="aantal">2.999 ×</strong>' in html and '<small class="code">possible_duplicate_person</small>' in html
+    assert html.count('class="bevindingengroep"') == 1 and len(pagina.data) < 300_000
+
+
+@pytest.mark.parametrize("path", ["/uploaden/", "/uploaden/opsturen" + VO_OVER, "/uploaden/opsturen/veld" + VO_OVER,
+                                  "/uploaden/controle/abc", "/uploaden/klaar/LL-1", "/uploaden/format/VO-overstapper.xlsx"])
+def test_the_portal_registration_of_the_wizard_needs_a_login(client, path):
+    """The same views serve the public site openly; the portal's registration (its Kanaal) does not."""
+    response = client.get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/inloggen?next=")
+    htmx = client.get(path, headers=HX)
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/inloggen?next=")
+    assert client.get(path.replace("/uploaden/", "/leerlinglijst/")).status_code in (200, 303, 404, 410)

@@ -1,12 +1,31 @@
 // Small behaviours on top of htmx. Every page works without this file.
 (function () {
   "use strict";
-  // Upload progress: fill the <progress> inside the form that is sending.
-  document.addEventListener("htmx:xhr:progress", function (event) {
-    var form = event.target.closest("form");
+  // Upload progress: fill the <progress> inside the form that is sending. htmx reports the
+  // upload and then the download of the answer as progress; once the upload is complete the
+  // bar stays full and says the file is being checked, instead of starting again.
+  function voortgang(form) {
     var bar = form && form.querySelector("progress");
-    if (bar && event.detail.lengthComputable) {
-      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    var label = bar && form.querySelector("label[for='" + bar.id + "']");
+    return bar && label ? { bar: bar, label: label } : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var v = voortgang(event.target.closest && event.target.closest("form"));
+    if (v && event.target.tagName === "FORM") {
+      v.bar.setAttribute("value", "0");
+      v.label.textContent = v.label.getAttribute("data-verstuurd");
+      delete v.bar.dataset.klaar;
+    }
+  });
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var v = voortgang(event.target.closest && event.target.closest("form"));
+    if (!v || !event.detail.lengthComputable || v.bar.dataset.klaar) { return; }
+    if (event.detail.loaded >= event.detail.total) {
+      v.bar.dataset.klaar = "ja";
+      v.bar.removeAttribute("value");  // an indeterminate bar: the server is checking
+      v.label.textContent = v.label.getAttribute("data-gecontroleerd");
+    } else {
+      v.bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
     }
   });
   // After a step or a result is swapped in, move focus to its heading so that keyboard and

@@ -55,22 +55,49 @@ def browser(_playwright):
     browser.close()
 
 
-def _page(browser, live_server, javascript):
+def _page(browser, live_server, javascript, viewport=None):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript,
-                                  locale="nl-NL", accept_downloads=True)
+                                  locale="nl-NL", accept_downloads=True,
+                                  **({"viewport": viewport} if viewport else {}))
     context.set_default_timeout(10_000)
     page = context.new_page()
     fouten = []
     page.on("pageerror", lambda error: fouten.append(str(error)))
     page.js_fouten = fouten
+    page.console_fouten = console_fouten(page)
     return context, page
+
+
+def console_fouten(page):
+    """Every console error and warning of every page in the flow: a failed resource (the favicon's
+    404), an htmx error ("returned no matches"), a CSP violation ("Refused to apply inline style").
+    Not counted: the status of a page the test opens itself (a 404 for another school's list is
+    the answer) and the 422 and 410 an htmx request gets as its designed answer (invalid input,
+    an expired check)."""
+    gezien, paginas = [], set()
+    page.on("request", lambda verzoek: verzoek.is_navigation_request() and paginas.add(verzoek.url))
+
+    def bij_bericht(bericht):
+        if bericht.type not in ("error", "warning"):
+            return
+        tekst, url = bericht.text, bericht.location.get("url", "")
+        if "Failed to load resource" in tekst and (url in paginas or any(f"status of {s} " in tekst for s in (410, 422))):
+            return
+        gezien.append(f"{bericht.type}: {tekst} ({url})")
+    page.on("console", bij_bericht)
+    return gezien
+
+
+def _controleer(page):
+    assert page.js_fouten == [], f"JavaScript-fouten op de pagina: {page.js_fouten}"
+    assert page.console_fouten == [], f"Meldingen in de console: {page.console_fouten}"
 
 
 @pytest.fixture
 def browser_page(browser, live_server):
     context, page = _page(browser, live_server, javascript=True)
     yield page
-    assert page.js_fouten == [], f"JavaScript-fouten op de pagina: {page.js_fouten}"
+    _controleer(page)
     context.close()
 
 
@@ -78,6 +105,20 @@ def browser_page(browser, live_server):
 def page_zonder_js(browser, live_server):
     context, page = _page(browser, live_server, javascript=False)
     yield page
+    _controleer(page)
+    context.close()
+
+
+MOBIEL = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(params=[DESKTOP, MOBIEL], ids=["desktop", "mobiel"])
+def scherm_page(request, browser, live_server):
+    """A page with JavaScript at desktop (1280 px) and at mobile (390 px) width."""
+    context, page = _page(browser, live_server, javascript=True, viewport=request.param)
+    yield page
+    _controleer(page)
     context.close()
 
 
