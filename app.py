@@ -75,8 +75,9 @@ def vertrouwde_hosts(config):
     return list(dict.fromkeys(hosts))
 
 
-# Secret path segments: the status link of a public list, a reset link, a failed check.
-_GEHEIM_IN_PAD = re.compile(r"(/(?:status|wachtwoord-herstellen|controle)/)[^/\s?\"' ]+")
+# Secret path segments: the status link of a public list, a reset link, a failed check; and the
+# status token that "Opnieuw opsturen" carries in its query string.
+_GEHEIM_IN_PAD = re.compile(r"(/(?:status|wachtwoord-herstellen|controle)/|[?&]opnieuw=)[^/\s?&\"' ]+")
 
 
 class GeheimenFilter(logging.Filter):

@@ -54,13 +54,10 @@ class Mail(flask_mail.Mail):
 def per_bezoeker():
     """Rate-limit key for one visitor of the public site: the client's address (the real one
     when PROXY_COUNT says how many proxies stand in front) plus an id kept in the session, so that
-    visitors behind one school's address do not share a limit. A request without that id yet
-    (a first visit, or a client that drops its cookie) counts for its address as a whole."""
+    visitors behind one school's address do not share a limit. A client that drops its cookie gets a
+    new id every time; the wizard's per-address limit (PUBLIC_UPLOAD_LIMIT_ADRES) bounds that."""
     adres = get_remote_address()
-    bezoeker = session.get("bezoeker")
-    if not bezoeker:
-        session["bezoeker"] = secrets.token_urlsafe(16)
-        return f"adres:{adres}"
+    bezoeker = session.get("bezoeker") or session.setdefault("bezoeker", secrets.token_urlsafe(16))
     return f"bezoeker:{adres}:{bezoeker}"
 
 

@@ -170,7 +170,8 @@ def test_the_sent_back_mail_links_to_step_four(app, login, client):
     token = csrf_from(client.get(f"/helpdesk/{a.id}").get_data(as_text=True))
     assert client.post(f"/helpdesk/{a.id}/afkeuren", data={"csrf_token": token, "reden": "Klas ontbreekt."}).status_code == 303
     bericht = MailBericht.get(MailBericht.aan == "bea@voorbeeld.nl")
-    link = re.search(r"http://localhost(/leerlinglijst/opsturen\?\S+)", bericht.tekst).group(1)
+    basis = app.config["PUBLIC_URL"].rstrip("/")
+    link = re.search(re.escape(basis) + r"(/leerlinglijst/opsturen\?\S+)", bericht.tekst).group(1)
     assert f"opnieuw={a.status_token}" in link and link in bericht.html.replace("&amp;", "&")
     bezoeker = app.test_client()
     assert 'value="Bea Bezoeker"' in bezoeker.get(link).get_data(as_text=True)

@@ -218,11 +218,11 @@ def test_the_per_visitor_key_tells_visitors_behind_one_address_apart(app):
     for _ in range(2):  # two browsers behind one school address
         with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.7"}):
             from flask import session
-            eerste = per_bezoeker()  # a first visit counts for the address
+            eerste = per_bezoeker()  # a first visit gets its own id at once
             sleutels.append((eerste, per_bezoeker(), session["bezoeker"]))
     (eerste_a, a, id_a), (eerste_b, b, id_b) = sleutels
-    assert eerste_a == eerste_b == "adres:192.0.2.7"
-    assert a == f"bezoeker:192.0.2.7:{id_a}" and b == f"bezoeker:192.0.2.7:{id_b}" and a != b
+    assert eerste_a == a == f"bezoeker:192.0.2.7:{id_a}" and eerste_b == b == f"bezoeker:192.0.2.7:{id_b}"
+    assert a != b
 
 
 # -- 8. a slow SMTP server --------------------------------------------------------------------------------
@@ -309,7 +309,8 @@ def test_tokens_are_masked_in_the_access_log(app, caplog):
     try:
         import urllib.request
         with caplog.at_level(logging.INFO, logger="werkzeug"):
-            for pad in (f"/leerlinglijst/status/{a.status_token}", "/wachtwoord-herstellen/eyJpZCI6Mn0.geheim"):
+            for pad in (f"/leerlinglijst/status/{a.status_token}", "/wachtwoord-herstellen/eyJpZCI6Mn0.geheim",
+                        f"/leerlinglijst/opsturen?schoolsoort=VO&soort=overstapper&opnieuw={a.status_token}"):
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{server.port}{pad}", timeout=10).read()
                 except urllib.error.HTTPError:
@@ -319,6 +320,7 @@ def test_tokens_are_masked_in_the_access_log(app, caplog):
     regels = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert any("/leerlinglijst/status/***" in r for r in regels), regels
     assert any("/wachtwoord-herstellen/***" in r for r in regels), regels
+    assert any("&opnieuw=***" in r for r in regels), regels
     assert not any(a.status_token in r or "geheim" in r for r in caplog.messages)
 
 
