@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import html
 import io
+import logging
 import re
 import zipfile
 import zlib
@@ -36,6 +37,10 @@ import defusedxml.ElementTree as SafeET
 import fastexcel
 import polars as pl
 import python_calamine
+
+# fastexcel logs at WARNING level when it guesses a column's type; an upload's columns are not
+# worth a log line each (a mixed column is read through python-calamine instead).
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 __all__ = [
     "Limieten", "FormuleZonderWaarde", "Foutwaarde", "Bestandsfout", "Sheet",
