@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from portal.lijsten.formats import EXAMENJAAR, Format
+from portal.lijsten.validate import titel_sleutel
 
 # The date the tests check against (the validator's `vandaag`), so the generated ages and cohorts are stable.
 VANDAAG = dt.date(2026, 3, 15)
@@ -123,9 +124,17 @@ def titel(fmt: Format, veld: str) -> str:
     return fmt.kolom_voor_veld(veld).titel
 
 
+class Excelfout(str):
+    """An Excel error value ('#N/A', '#DIV/0!') for make_xlsx. (A text that starts with '=' is
+    written by openpyxl as a formula without a stored value.)"""
+
+
 def _als_lijst(fmt: Format, rij, titels) -> list:
+    """A row under `titels`. A dict keyed by the format's titles fills a title cell written in
+    another case or with spaces around it (' VOORNAAM ') too, as the validator reads it."""
     if isinstance(rij, dict):
-        return [rij.get(t) for t in titels]
+        sleutels = {titel_sleutel(k): v for k, v in rij.items()}
+        return [rij[t] if t in rij else sleutels.get(titel_sleutel(t)) for t in titels]
     return list(rij)
 
 
@@ -147,6 +156,10 @@ def make_xlsx(fmt: Format, rows, *, titels: list | None = None, boven: list[list
     ws.append(kop)
     for rij in rows:
         ws.append(_als_lijst(fmt, rij, kop))
+    for rij in ws.iter_rows(min_row=2):
+        for cel in rij:
+            if isinstance(cel.value, Excelfout):
+                cel.data_type = 'e'                      # an error value such as #N/A, as Excel stores it
     for bereik in merged or []:
         ws.merge_cells(bereik)
     for r in hidden or []:

@@ -95,3 +95,34 @@ def test_template_writes_a_workbook_that_checks_clean(tmp_path):
     # An empty template has titles only: the check names exactly that, nothing about columns.
     r = run('check', str(uit), '--schoolsoort', 'MBO', '--soort', 'overstapper', '--json')
     assert [e['code'] for e in json.loads(r.output)['errors']] == ['no_data_rows']
+
+
+# --- every cell type in every column, through `flask --app app leerlinglijst check` (#10.4) --------
+from tests.test_validate import CELSOORTEN  # noqa: E402
+
+
+@pytest.mark.parametrize('fmt', list(FORMATS.values()), ids=lambda f: f.naam)
+@pytest.mark.parametrize('maker', [make_xlsx, make_csv], ids=['xlsx', 'csv'])
+def test_check_command_answers_every_cell_type_in_every_column(app, tmp_path, fmt, maker):
+    """The app's own CLI (app.cli, as `flask --app app leerlinglijst check` runs it): for each cell
+    type, one file with that type in every cell, and one with it in a different column per row.
+    Always exit 0 or 1 with one JSON object; a value that cannot be used is named on its cell."""
+    runner = app.test_cli_runner()
+    for naam, waarde in CELSOORTEN.items():
+        overal = leerlingen(fmt, 2)
+        for r in overal:
+            r.update(dict.fromkeys(fmt.titels, waarde))
+        per_kolom = leerlingen(fmt, len(fmt.kolommen))
+        for r, kolom in zip(per_kolom, fmt.kolommen):
+            r[kolom.titel] = waarde
+        for rijen in (overal, per_kolom):
+            pad = tmp_path / f'lijst.{"xlsx" if maker is make_xlsx else "csv"}'
+            pad.write_bytes(maker(fmt, rijen))
+            r = runner.invoke(args=['leerlinglijst', 'check', str(pad), '--schoolsoort', fmt.schoolsoort,
+                                    '--soort', fmt.soort, '--json'])
+            assert r.exit_code in (0, 1), (naam, r.output, r.exception)
+            uit = json.loads(r.output)
+            assert set(uit) == {'ok', 'format', 'rows', 'errors', 'warnings'}
+            if naam == 'lang' and rijen is per_kolom:
+                assert {(e['row'], e['column']) for e in uit['errors']} >= \
+                    {(i + 2, k.titel) for i, k in enumerate(fmt.kolommen)}, naam

@@ -274,20 +274,49 @@ def test_titles_ignore_case_spaces_and_order():
     assert r.ok and gevonden(r) == set() and r.rijen == 3
 
 
-def test_header_missing_renamed_unknown_duplicate_stop_the_row_checks():
+def test_column_errors_and_row_errors_come_in_one_result():
+    """#11.3: a renamed, missing, unknown or doubled column does not hide the row errors of the
+    columns that were recognised (a renamed column is read as the column it most likely is)."""
     titels = list(VO_O.titels)
     titels[titels.index('Geboortedatum')] = 'Geboorte datum'     # renamed
     titels[titels.index('E-mailadres')] = 'Email'                 # renamed (close)
     titels.remove('Mentor')                                      # missing
     titels += ['Opmerkingen', 'Klas']                            # unknown, duplicate
-    rijen = [[None] * len(titels) for _ in range(2)]
+    rijen = met_rij3(VO_O, bsn='123456789', geboortedatum='31-02-2010', email='jan@')
+    for r in rijen:
+        r['Geboorte datum'] = r.pop('Geboortedatum')
+        r['Email'] = r.pop('E-mailadres')
     r = check(VO_O, rijen, titels=titels)
     assert gevonden(r) == {(1, 'Geboortedatum', 'header_renamed'), (1, 'E-mailadres', 'header_renamed'),
                            (1, 'Mentor', 'header_missing'), (1, 'Opmerkingen', 'header_unknown'),
-                           (1, 'Klas', 'header_duplicate')}
-    renamed = next(b for b in r.fouten if b.kolom == 'Geboortedatum')
+                           (1, 'Klas', 'header_duplicate'),
+                           (4, 'BSN', 'bsn_checksum'), (4, 'Geboortedatum', 'date_invalid'),
+                           (4, 'E-mailadres', 'email_invalid')}
+    renamed = next(b for b in r.fouten if b.kolom == 'Geboortedatum' and b.rij == 1)
     assert renamed.waarde == 'Geboorte datum' and 'bedoelde u Geboortedatum' in renamed.bericht
-    assert r.leerlingen == []          # no row checks (the empty rows would be 'required' errors)
+    assert r.rijen == 3 and not r.ok
+    geboorte = next(b for b in r.fouten if b.code == 'date_invalid')
+    assert geboorte.cel == f'I4'                       # the cell of the renamed column
+
+
+def test_a_missing_column_gives_no_row_errors_of_its_own():
+    """A missing required column is one header_missing, not a 'required' in every row; a missing
+    BSN column does not make every row 'identifier_missing' either."""
+    for weg in ('Voornaam', 'BSN', 'Tussenvoegsel', 'Postcode'):
+        titels = [t for t in VO_O.titels if t != weg]
+        rijen = leerlingen(VO_O, 3)
+        if weg == 'Tussenvoegsel':
+            rijen[0]['Achternaam'] = 'van Berg'
+        r = check(VO_O, rijen, titels=titels)
+        assert gevonden(r) == {(1, weg, 'header_missing')}, weg
+        assert r.rijen == 3
+
+
+def test_no_recognised_column_at_all_stops_after_the_titles():
+    titels = ['Naam', 'Adres', 'Telefoon nr', 'Notitie']
+    r = check(VO_O, [['a', 'b', 'c', 'd']], titels=titels)
+    assert {c for _, _, c in gevonden(r)} <= {'header_missing', 'header_unknown', 'header_renamed'}
+    assert all(b.rij in (1, None) for b in r.fouten)
 
 
 def test_titles_of_another_format_give_one_error_naming_both():
@@ -304,7 +333,9 @@ def test_marker_of_another_format_is_named():
     r = check(VO_N, rijen, titels=gedeeld, marker=('VO-overstapper', 1))
     assert [(b.code, b.params['gevonden']) for b in r.fouten] == [('wrong_format', 'VO-overstapper')]
     r = check(VO_N, rijen, titels=gedeeld)
-    assert gevonden(r) == {(1, 'LOB-activiteit', 'header_missing')}
+    # The missing column, and (#11.3) the rows checked as well: overstappers are in their exam year.
+    assert gevonden(r) == {(1, 'LOB-activiteit', 'header_missing'),
+                           (2, 'Leerjaar', 'niet_overstapper_exam_year'), (3, 'Leerjaar', 'niet_overstapper_exam_year')}
 
 
 def test_outdated_marker_is_a_warning():
@@ -452,3 +483,234 @@ def test_invalid_characters_are_named_as_a_person_reads_them(veld, waarde, teken
     _, bevindingen = check_record(fmt, rij, vandaag=VANDAAG)
     assert [b.bericht for b in bevindingen if b.code == 'invalid_characters'] == [
         f'{titel(fmt, veld)} bevat tekens die niet zijn toegestaan: {tekens}.']
+
+
+# --- every cell type in every column (#10.4) ------------------------------------------------------
+from tests.builders import Excelfout  # noqa: E402
+
+# Every kind of cell a spreadsheet can hold, as make_xlsx writes it.
+CELSOORTEN = {
+    'getal': 12345, 'negatief': -7, 'decimaal': 3.25, 'nul': 0, 'groot': 1e20, 'waar': True, 'onwaar': False,
+    'datum': dt.date(2010, 5, 3), 'datumtijd': dt.datetime(2010, 5, 3, 14, 30), 'tijd': dt.time(8, 15),
+    'foutwaarde': Excelfout('#N/A'), 'formule': '=1+1', 'leeg': None, 'spatie': ' ', 'onzichtbaar': '\u200b',
+    'lang': 'x' * 32_767,
+}
+
+
+def _alle_cellen_van_een_soort(fmt, kolom, waarde, n=2):
+    rijen = leerlingen(fmt, n)
+    for r in rijen:
+        r[kolom.titel] = waarde
+    return rijen
+
+
+def _goed_gevormd(r):
+    """No finding may carry an unknown code or an unfilled placeholder."""
+    for b in r.fouten + r.waarschuwingen:
+        assert b.code in CATALOG
+        assert not re.search(r'\{[a-z_]+\}', b.bericht.replace(b.waarde or '\0', '')), b.bericht
+        assert ' None' not in b.bericht.replace(b.waarde or '\0', ''), b.bericht
+
+
+@pytest.mark.parametrize('fmt', list(FORMATS.values()), ids=lambda f: f.naam)
+@pytest.mark.parametrize('soort', list(CELSOORTEN))
+def test_every_cell_type_in_every_column_is_answered_with_findings_not_a_crash(fmt, soort):
+    """Each column of each format filled (all rows: the whole column is of one type, which is
+    what crashed the e-mail column) with each cell type: the check ends, and a value that cannot
+    be used is named on its own cell."""
+    waarde = CELSOORTEN[soort]
+    for kolom in fmt.kolommen:
+        r = check(fmt, _alle_cellen_van_een_soort(fmt, kolom, waarde))
+        _goed_gevormd(r)
+        op_de_cel = {(b.rij, b.code) for b in r.fouten if b.kolom == kolom.titel}
+        if soort == 'foutwaarde':
+            assert op_de_cel == {(2, 'cell_error_value'), (3, 'cell_error_value')}, kolom.titel
+        elif soort == 'formule':
+            assert op_de_cel == {(2, 'formula_without_value'), (3, 'formula_without_value')}, kolom.titel
+        elif soort == 'lang':
+            assert {rij for rij, _ in op_de_cel} == {2, 3}, kolom.titel
+        elif soort in ('leeg', 'spatie', 'onzichtbaar') and kolom.verplicht:
+            assert op_de_cel == {(2, 'required'), (3, 'required')}, kolom.titel
+        elif soort in ('datum', 'datumtijd', 'tijd') and kolom.soort != 'datum':
+            assert {rij for rij, _ in op_de_cel} == {2, 3}, kolom.titel
+
+
+def _celwaarden():
+    # (Control characters cannot be stored in an .xlsx at all.)
+    tekst = st.text(st.characters(blacklist_categories=('Cs', 'Cc')), max_size=12) | st.sampled_from(['06-12345678', 'a@b.nl', '=HYPERLINK("x")', '-1', '+31 6 1'])
+    return (st.sampled_from(list(CELSOORTEN.values())) | tekst | st.integers(-10**12, 10**12)
+            | st.floats(allow_nan=True, allow_infinity=True) | st.booleans() | st.dates() | st.times())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(list(FORMATS.values())), st.data())
+def test_mixed_cell_types_in_any_column_never_crash_the_check(fmt, data):
+    """A property: any mix of cell types in any columns, in .xlsx and .csv alike."""
+    rijen = leerlingen(fmt, 3)
+    for kolom in data.draw(st.lists(st.sampled_from(fmt.kolommen), min_size=1, max_size=4, unique=True)):
+        for r in rijen:
+            r[kolom.titel] = data.draw(_celwaarden())
+    _goed_gevormd(check(fmt, rijen))
+    csv_rijen = [{k: (v if not isinstance(v, float) or v == v else 'NaN') for k, v in r.items()} for r in rijen]
+    _goed_gevormd(check_bytes(make_csv(fmt, csv_rijen), fmt, vandaag=VANDAAG))
+
+
+# --- formula-like text (#10.9) -----------------------------------------------------------------
+FORMULE_ACHTIG = ['=HYPERLINK("http://evil.example","x")', '=1+1', '+1+1', '-2+3', '@SUM(1)']
+
+
+@pytest.mark.parametrize('maker', [make_csv, make_xlsx], ids=['csv', 'xlsx'])
+@pytest.mark.parametrize('fmt', list(FORMATS.values()), ids=lambda f: f.naam)
+def test_formula_like_text_is_refused_on_its_cell_in_every_column_that_keeps_text(fmt, maker):
+    """Text starting with =, +, - or @ never passes silently into the stored list: every column
+    that keeps the text as typed refuses it on that cell; a column whose own rule reads the value
+    (a code, a number, a date, a phone number) answers with its own finding or reads it."""
+    for waarde in FORMULE_ACHTIG:
+        rijen = leerlingen(fmt, 2)
+        for r in rijen:
+            r.update(dict.fromkeys(fmt.titels, waarde))
+        data = maker(fmt, rijen)
+        if maker is make_xlsx:
+            # openpyxl would write '=…' as a formula: store it as the text cell a CSV gives.
+            data = _als_tekstcellen(data)
+        r = check_bytes(data, fmt, vandaag=VANDAAG)
+        kolommen_met_fout = {b.kolom for b in r.fouten if b.rij == 2}
+        assert kolommen_met_fout >= {k.titel for k in fmt.kolommen if k.verplicht}, waarde
+        for veld in fmt.velden:
+            if veld == 'onderwijsnummer':
+                continue          # BSN and onderwijsnummer both given: the BSN's error stands for the row
+            assert all(v is None for v in r.kolommen.get(veld, [None])) or not r.ok, (veld, waarde)
+        assert not r.ok
+        # Nothing formula-like is kept as a clean value.
+        for veld, waarden in r.kolommen.items():
+            for v in waarden:
+                assert not (isinstance(v, str) and v.startswith(('=', '@', '-'))) or veld == 'rij', (veld, v)
+
+
+def _als_tekstcellen(data: bytes) -> bytes:
+    import io as _io
+    from openpyxl import load_workbook
+    wb = load_workbook(_io.BytesIO(data))
+    for rij in wb.active.iter_rows(min_row=2):
+        for cel in rij:
+            if cel.data_type == 'f':
+                tekst = cel.value
+                cel.value = None
+                cel.value = tekst
+                cel.data_type = 's'
+    buf = _io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize('veld, waarde', [
+    ('mentor', '=HYPERLINK("http://evil.example","x")'), ('profiel_sector', '=HYPERLINK("http://e.x","x")'),
+    ('klas', '=1+1'), ('klas', '+1+1'), ('tussenvoegsel', '-2+3'), ('tussenvoegsel', '@SUM(1)'),
+    ('leerlingnummer', '-123'), ('voornaam', '-Jan'), ('klas', -5),
+])
+def test_formula_like_text_gives_invalid_characters_on_its_cell(veld, waarde):
+    r = check_bytes(make_csv(VO_O, met_rij3(VO_O, **{veld: waarde})), VO_O, vandaag=VANDAAG)
+    assert (4, titel(VO_O, veld), 'invalid_characters') in gevonden(r)
+    (b,) = [b for b in r.fouten if b.rij == 4 and b.kolom == titel(VO_O, veld)]
+    assert 'formule' in b.bericht and 'Haal het teken aan het begin weg' in b.bericht
+    assert not r.ok
+
+
+@pytest.mark.parametrize('veld, waarde, schoon', [
+    ('telefoonnummer', '+31 6 12345678', '+31612345678'), ('telefoonnummer', '+32 470 12 34 56', '+32470123456'),
+    ('onderwijsniveau', '-HAVO', 'HAVO'), ('mentor', '-', '-'), ('klas', '4-B', '4-B'),
+])
+def test_a_value_the_columns_own_rule_reads_stays_valid(veld, waarde, schoon):
+    rijen = met_rij3(VO_O, **{veld: waarde})
+    r = check_bytes(make_csv(VO_O, rijen), VO_O, vandaag=VANDAAG)
+    assert {(rij, k, c) for rij, k, c in gevonden(r) if rij == 4} <= {(4, 'Leerjaar', 'overstapper_not_exam_year')}
+    assert r.kolommen[veld][2] == schoon
+
+
+# --- messages that say why (#11.8) -----------------------------------------------------------------
+def test_a_mobile_number_in_a_range_that_does_not_exist_says_so():
+    r = check(VO_O, met_rij3(VO_O, telefoonnummer='06-94641177'))
+    assert gevonden(r) == {(4, 'Telefoonnummer', 'phone_invalid')}
+    bericht = r.fouten[0].bericht
+    assert 'geen Nederlands mobiel nummer begint met 06-9' in bericht
+    assert '06-1 t/m 06-5 of 06-8' in bericht and 'vul het in als' not in bericht
+
+
+def test_a_duplicate_names_each_row_once():
+    rijen = leerlingen(VO_O, 3)
+    rijen[2][titel(VO_O, 'bsn')] = rijen[0][titel(VO_O, 'bsn')]
+    r = check(VO_O, rijen)
+    assert gevonden(r) == {(4, 'BSN', 'duplicate_bsn')}
+    bericht = r.fouten[0].bericht
+    assert bericht.count('rij 4') == 1 and bericht.count('rij 2') == 1 and '(rij' not in bericht
+
+
+@pytest.mark.parametrize('tekst, datum', [('3 mei 2009', dt.date(2009, 5, 3)), ('03 mei 2009', dt.date(2009, 5, 3)),
+                                          ('3 Mrt. 2010', dt.date(2010, 3, 3)), ('12 oktober 2011', dt.date(2011, 10, 12))])
+def test_a_date_written_out_in_dutch_is_read_as_that_date(tekst, datum):
+    r = check_bytes(make_csv(VO_O, met_rij3(VO_O, geboortedatum=tekst)), VO_O, vandaag=VANDAAG)
+    assert not {f for f in gevonden(r) if f[1] == 'Geboortedatum' and f[2] == 'date_invalid'}
+    assert r.kolommen['geboortedatum'][2] == datum
+
+
+def test_a_dutch_date_that_does_not_exist_is_still_invalid():
+    r = check_bytes(make_csv(VO_O, met_rij3(VO_O, geboortedatum='31 februari 2010')), VO_O, vandaag=VANDAAG)
+    assert (4, 'Geboortedatum', 'date_invalid') in gevonden(r)
+
+
+@pytest.mark.parametrize('waarde, code', [('jan@@school', 'email_invalid'), ('a@b@voorbeeld.nl', 'email_invalid'),
+                                          ('a@voorbeeld.nl; b@voorbeeld.nl', 'email_multiple'),
+                                          ('a@voorbeeld.nl b@voorbeeld.nl', 'email_multiple')])
+def test_one_wrong_address_is_invalid_and_two_addresses_are_multiple(waarde, code):
+    r = check(VO_O, met_rij3(VO_O, email=waarde))
+    assert gevonden(r) == {(4, 'E-mailadres', code)}
+
+
+# --- findings bounded for storage and display (#10.3) -------------------------------------------------
+def test_summary_per_code_keeps_exact_counts_and_the_first_cells_in_sheet_order():
+    import json
+    from portal.lijsten.validate import samenvatting, samenvatting_json
+    rijen = leerlingen(VO_O, 3000)
+    for i, r in enumerate(rijen):
+        r[titel(VO_O, 'bsn')] = '123456789'                    # bsn_checksum in every row
+        if i % 2:
+            r[titel(VO_O, 'postcode')] = None                   # postcode_missing in every 2nd row
+    rijen[1500][titel(VO_O, 'geslacht')] = 'Q'
+    r = check_bytes(make_csv(VO_O, rijen), VO_O, vandaag=VANDAAG)
+    # (Generated names and birth dates may meet by chance: those warnings are left out here.)
+    r.waarschuwingen = [b for b in r.waarschuwingen if b.code != 'possible_duplicate_person']
+    groepen = samenvatting(r.fouten + r.waarschuwingen)
+    assert [(g.code, g.niveau, g.aantal) for g in groepen] == [
+        ('bsn_checksum', 'E', 3000), ('geslacht_invalid', 'E', 1), ('postcode_missing', 'W', 1500)]
+    eerste = groepen[0].eerste
+    assert [(b.rij, b.kolom) for b in eerste] == [(rij, 'BSN') for rij in range(2, 22)]
+    assert groepen[0].meer == 2980 and groepen[1].meer == 0
+    assert [b.rij for b in groepen[2].eerste] == list(range(3, 43, 2))
+    assert [len(g.eerste) for g in samenvatting(r.bevindingen, n=5)] == [5, 1, 5]
+
+    uit = r.samenvatting_json(n=20)
+    assert (uit['ok'], uit['rows'], uit['errors'], uit['warnings']) == (False, 3000, 3001, 1500)
+    assert [(g['code'], g['level'], g['count'], len(g['findings'])) for g in uit['per_code']] == [
+        ('bsn_checksum', 'E', 3000, 20), ('geslacht_invalid', 'E', 1, 1), ('postcode_missing', 'W', 1500, 20)]
+    assert uit['per_code'][1]['findings'][0] == {'code': 'geslacht_invalid', 'row': 1502, 'column': 'Geslacht',
+                                                'value': 'Q', 'message': groepen[1].eerste[0].bericht}
+    tekst = json.dumps(uit, ensure_ascii=False)
+    assert len(tekst) < 25_000 < len(json.dumps(r.to_json(), ensure_ascii=False))
+    assert samenvatting_json([]) == {'errors': 0, 'warnings': 0, 'per_code': []}
+
+
+@pytest.mark.parametrize('maker', [make_xlsx, make_csv], ids=['xlsx', 'csv'])
+@pytest.mark.parametrize('fmt', list(FORMATS.values()), ids=lambda f: f.naam)
+def test_titles_in_other_case_or_with_spaces_are_matched_and_their_values_read(fmt, maker):
+    """#11.3: ' VOORNAAM ' and ' BSN ' are the columns Voornaam and BSN, and their values are read
+    (no 'required' or 'identifier_missing' in every row)."""
+    titels = [f' {t.upper()} ' if t in ('Voornaam', 'BSN') else t.lower() for t in fmt.titels]
+    rijen = leerlingen(fmt, 4)
+    r = check_bytes(maker(fmt, rijen, titels=titels), fmt, vandaag=VANDAAG)
+    assert gevonden(r) == set()
+    assert list(r.kolommen['voornaam']) == [x['Voornaam'] for x in rijen]
+    assert list(r.kolommen['bsn']) == [x['BSN'] for x in rijen]
+    fout = [dict(x) for x in rijen]
+    fout[1]['BSN'] = '123456789'
+    r = check_bytes(maker(fmt, fout, titels=titels), fmt, vandaag=VANDAAG)
+    assert gevonden(r) == {(3, 'BSN', 'bsn_checksum')}

@@ -5,6 +5,7 @@ import zipfile
 import openpyxl
 import pytest
 
+from portal.lijsten.errors import CATALOG
 from portal.lijsten.formats import FORMATS
 from portal.lijsten.reader import read_sheet
 from portal.lijsten.validate import check_bytes
@@ -145,9 +146,9 @@ def test_annotated_marks_the_cells_and_lists_every_finding(maak):
             assert b.bericht in cel.comment.text
 
     lijst = list(wb["Bevindingen"].values)
-    assert lijst[0] == ("Cel", "Rij", "Kolom", "Niveau", "Melding", "Code")
+    assert lijst[0] == ("Cel", "Rij", "Kolom", "Niveau", "Melding", "Wat te doen")
     assert len(lijst) - 1 == len(resultaat.fouten) + len(resultaat.waarschuwingen)
-    assert ("B2", 2, titel(fmt, "bsn"), "Fout", bsn_bericht(resultaat), "bsn_checksum") in lijst
+    assert ("B2", 2, titel(fmt, "bsn"), "Fout", bsn_bericht(resultaat), CATALOG["bsn_checksum"].oplossing) in lijst
     assert any(r[3] == "Waarschuwing" for r in lijst[1:])
 
 
@@ -181,8 +182,10 @@ def test_annotated_row_finding_marks_the_first_cell_and_file_finding_only_listed
     assert "empty_rows_skipped" in codes
     wb = _open(annotated(data, resultaat))
     lijst = list(wb["Bevindingen"].values)
-    leeg = [r for r in lijst if r[5] == "empty_rows_skipped"]
+    leeg = [r for r in lijst if r[4] == "1 lege rijen zijn overgeslagen."]
     assert leeg and leeg[0][0] in (None, "")
+    # No raw code anywhere in the sheet: Dutch text only (usability review).
+    assert not [r for r in lijst if any(isinstance(v, str) and v in CATALOG for v in r)]
 
 
 def test_annotated_of_an_unreadable_file_still_lists_the_finding():
@@ -190,4 +193,43 @@ def test_annotated_of_an_unreadable_file_still_lists_the_finding():
     data = b"%PDF-1.4 nope"
     resultaat = check_bytes(data, fmt)
     wb = _open(annotated(data, resultaat))
-    assert [r[5] for r in list(wb["Bevindingen"].values)[1:]] == ["file_type_unsupported"]
+    assert [r[4:] for r in list(wb["Bevindingen"].values)[1:]] == [
+        (resultaat.fouten[0].bericht, CATALOG["file_type_unsupported"].oplossing)]
+
+
+def test_annotated_of_many_wrong_rows_marks_every_cell_and_bounds_the_comments():
+    """#10.3: every wrong cell is coloured and listed; only the first MAX_OPMERKINGEN get a comment,
+    and the Bevindingen sheet says so in Dutch."""
+    from portal.lijsten.workbook import MAX_OPMERKINGEN
+    fmt = FORMATS["VO-overstapper"]
+    rijen = leerlingen(fmt, MAX_OPMERKINGEN + 50)
+    for r in rijen:
+        r[titel(fmt, "bsn")] = "123456789"
+    data = make_xlsx(fmt, rijen)
+    resultaat = check_bytes(data, fmt)
+    wb = _open(annotated(data, resultaat))
+    ws = wb["Leerlingen"]
+    kolom = fmt.titels.index(titel(fmt, "bsn")) + 1
+    cellen = [ws.cell(row=r, column=kolom) for r in range(2, len(rijen) + 2)]
+    assert all(c.fill.fgColor.rgb.endswith("FFC7CE") for c in cellen)
+    assert [c.comment is not None for c in cellen] == [True] * MAX_OPMERKINGEN + [False] * 50
+    assert all(c.value == "123456789" for c in cellen)
+    assert ws.freeze_panes == "A2" and ws.cell(row=1, column=1).font.bold
+    lijst = list(wb["Bevindingen"].values)
+    notitie = [r for r in lijst if r[0] in (None, "") and r[4] and "opmerking" in r[4]]
+    assert notitie and f"eerste {MAX_OPMERKINGEN:,}".replace(",", ".") in notitie[0][4]
+    assert sum(1 for r in lijst if r[0] and r[0] != "Cel") >= len(rijen)
+
+
+def test_annotated_keeps_dates_as_dates_and_text_that_looks_like_a_formula_as_text():
+    fmt = FORMATS["VO-overstapper"]
+    rijen = leerlingen(fmt, 2)
+    rijen[0][titel(fmt, "klas")] = "-1+2"
+    data = make_csv(fmt, rijen)
+    ws = _open(annotated(data, check_bytes(data, fmt)))["Leerlingen"]
+    cel = ws.cell(row=2, column=fmt.titels.index("Klas") + 1)
+    assert (cel.value, cel.data_type, cel.quotePrefix) == ("-1+2", "s", True)
+    data = make_xlsx(fmt, leerlingen(fmt, 2))
+    ws = _open(annotated(data, check_bytes(data, fmt)))["Leerlingen"]
+    cel = ws.cell(row=2, column=fmt.titels.index("Geboortedatum") + 1)
+    assert cel.is_date and cel.number_format == "dd-mm-yyyy"

@@ -17,8 +17,6 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from itertools import compress, filterfalse, repeat
-from operator import is_
 from typing import Callable
 
 import phonenumbers
@@ -123,92 +121,35 @@ def _datum_voor_melding(v) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Column fast paths
-#
-# A parser may carry `lezen.snel(waarden) -> (rest, schoon)`: given a column of texts, it returns
-# the values that still need `lezen` (rest, in any order, repeats allowed) and the clean column:
-# None when every other value is its own clean value, else a new list aligned with `waarden`
-# (its entries at the positions of `rest` values are ignored). Every value not in `rest` must get
-# exactly what `lezen` would give it, with no finding (tests/test_formats.py holds them equal).
-# It runs at C speed (regex and str methods over the whole column), which is what makes a
-# 50,000-row check fast: the unique columns (leerlingnummer, BSN, phone, e-mail, postcode)
-# would otherwise cost one Python call per row. `snel.uniek` marks a column whose values are mostly
-# distinct: the validator then runs the fast path over the whole column instead of its set.
-# ---------------------------------------------------------------------------------------------
-def snel_patroon(patroon: re.Pattern, uniek: bool = False) -> Callable:
-    """Values that fully match `patroon` are clean as they are.
-
-    For a `uniek` column (run over all its cells) the values are joined by line breaks and one
-    regex pass finds the lines that do not match (`_afwijkend`): no Python-level call per cell.
-    The pattern may then not match a line break nor use anchors of its own."""
-    volledig = patroon.fullmatch
-    regels = _regelpatroon(patroon) if uniek else None
-
-    def snel(waarden):
-        if regels is not None:
-            rest = _afwijkend(regels, waarden)
-            if rest is not None:
-                return rest, None
-        return list(filterfalse(volledig, waarden)), None
-    snel.uniek = uniek
-    return snel
-
-
-def _regelpatroon(patroon: re.Pattern) -> re.Pattern:
-    """Matches (empty) at the start of every line that `patroon` does not fully match."""
-    return re.compile(r'^(?!(?:%s)$)' % patroon.pattern, re.M)
-
-
-def _afwijkend(regels: re.Pattern, waarden, tekst: str | None = None) -> list | None:
-    """The values whose line `regels` finds in the column joined by '\n' (`tekst`, when the caller
-    has it already); None when a value holds a line break itself (then the lines do not say)."""
-    if tekst is None:
-        tekst = '\n'.join(waarden)
-    if tekst.count('\n') != len(waarden) - 1:
-        return None
-    uit = []
-    regel = vorige = 0
-    tel = tekst.count
-    for m in regels.finditer(tekst):
-        p = m.start()
-        regel += tel('\n', vorige, p)
-        vorige = p
-        uit.append(waarden[regel])
-    return uit
-
-
-def _splits(patroon: re.Pattern, waarden) -> tuple[list, list]:
-    """(the values that fully match, the others), with one regex call per value."""
-    treffers = list(map(patroon.fullmatch, waarden))
-    return list(compress(waarden, treffers)), list(compress(waarden, map(is_, treffers, repeat(None))))
-
-
-def _met_snel(lezen: Callable, snel: Callable) -> Callable:
-    lezen.snel = snel
-    return lezen
-
-
-def _tekst_patroon(max_len: int) -> re.Pattern:
-    # ASCII printable, no surrounding or double spaces: schoon_tekst leaves it as it is.
-    return re.compile(r'(?=.{1,%d}\Z)[!-~]+(?: [!-~]+)*' % max_len)
-
-
-def _naam_patroon(max_len: int) -> re.Pattern:
-    return re.compile(r"(?=.{1,%d}\Z)[A-Za-z'.\-]+(?: [A-Za-z'.\-]+)*" % max_len)
-
-
-# ---------------------------------------------------------------------------------------------
 # Parsers, one per kind of column
 # ---------------------------------------------------------------------------------------------
+_FORMULE_BEGIN = ('=', '+', '-', '@')
+
+
+def formule_achtig(s: str):
+    """The finding for a text that Excel may run as a formula (=, +, - or @ in front, as in
+    '=HYPERLINK(…)', '+1+1', '-2+3', '@SUM(1)'), or None. One character alone ('-' for "none")
+    is plain text in Excel too. Only for columns that keep the text as typed: a column whose own
+    rule turns the value into something else (a phone number, a BSN, a code) needs no such check."""
+    if len(s) > 1 and s.startswith(_FORMULE_BEGIN):
+        return ('invalid_characters', {'soort': 'formule', 'tekens': s[0]})
+    return None
+
+
 def tekst_lezer(max_len: int) -> Callable:
     def lezen(v):
         s, m = _als_tekst(v)
         if m:
             return None, m
-        if s is not None and len(s) > max_len:
+        if s is None:
+            return None, GEEN
+        formule = formule_achtig(s)
+        if formule:
+            return None, (formule,)
+        if len(s) > max_len:
             return s, (('too_long', {'max': max_len}),)
         return s, GEEN
-    return _met_snel(lezen, snel_patroon(_tekst_patroon(max_len)))
+    return lezen
 
 
 _NIET_IN_NAAM = re.compile(r"[^\w \-'’.]|[\d_]")
@@ -234,19 +175,20 @@ def naam_lezer(max_len: int = 200) -> Callable:
         fout = _NIET_IN_NAAM.findall(s)
         if fout:
             meldingen.append(_ongeldige_tekens(fout))
+        else:
+            fout = formule_achtig(s)            # '-Jan': the characters are allowed, not in front
+            if fout:
+                meldingen.append(fout)
         if len(s) > max_len:
             meldingen.append(('too_long', {'max': max_len}))
         return (None if fout else s), tuple(meldingen)
-    return _met_snel(lezen, snel_patroon(_naam_patroon(max_len)))
+    return lezen
 
 
 _LEERLINGNUMMER_FOUT = re.compile(r'[^A-Za-z0-9-]')
-_LEERLINGNUMMER_GOED = re.compile(r'[A-Za-z0-9-]{1,20}')
 
 
 def lees_leerlingnummer(v):
-    if v.__class__ is str and _LEERLINGNUMMER_GOED.fullmatch(v):
-        return v, GEEN
     s, m = _als_tekst(v, id_kolom=True)
     if m or s is None:
         return None, m
@@ -254,12 +196,12 @@ def lees_leerlingnummer(v):
     fout = _LEERLINGNUMMER_FOUT.findall(s)
     if fout:
         meldingen.append(_ongeldige_tekens(fout))
+    elif formule_achtig(s):                      # '-123', '-A1'
+        meldingen.append(formule_achtig(s))
     if len(s) > 20:
         meldingen.append(('too_long', {'max': 20}))
     return (None if meldingen else s), tuple(meldingen)
 
-
-lees_leerlingnummer.snel = snel_patroon(_LEERLINGNUMMER_GOED, uniek=True)
 
 
 _BSN_SCHEIDING = re.compile(r'[ .\-]')
@@ -285,8 +227,6 @@ def _is_onderwijsnummer(n: str) -> bool:
 
 
 def lees_bsn(v):
-    if v.__class__ is str and len(v) == 9 and v.isdigit() and v.isascii() and _is_bsn(v):
-        return v, GEEN
     s, m = _als_tekst(v, id_kolom=True)
     if m or s is None:
         return None, m
@@ -310,43 +250,6 @@ def lees_bsn(v):
             return aangevuld, (('bsn_leading_zero_restored', {'waarde': aangevuld}),)
         return _fout('bsn_checksum', waarde=cijfers)
     return _fout('bsn_length', aantal=len(cijfers))
-
-
-_BSN_VORM = re.compile(r'(?!0{9})[0-9]{9}')
-# The 11-proef for a whole column at once: per digit position a translation table gives
-# weight × digit mod 11 (the last weight is -1 ≡ 10), and the nine positions are summed by zip/sum.
-_ELF_GEWICHTEN = [bytes.maketrans(b'0123456789', bytes(w * d % 11 for d in range(10)))
-                  for w in (9, 8, 7, 6, 5, 4, 3, 2, 10)]
-_MOD11_TABEL = bytes(n % 11 for n in range(256))
-_NIET_NUL = re.compile(rb'[^\x00]')
-
-
-_BSN_KOLOM = re.compile(r'(?:[0-9]{9}\n)*[0-9]{9}')
-
-
-def _snel_bsn(waarden):
-    tekst = '\n'.join(waarden)
-    if _BSN_KOLOM.fullmatch(tekst) and '000000000' not in waarden:
-        # Every value is 9 digits (one regex call for the whole column): digit k of row i is
-        # character 10 * i + k of the joined text.
-        goed, rest, stap = waarden, [], 10
-        cijfers = tekst.encode('ascii')
-    else:
-        goed, rest = _splits(_BSN_VORM, waarden)
-        stap = 9
-        cijfers = ''.join(goed).encode('ascii')
-    if goed:
-        per_positie = [cijfers[k::stap].translate(t) for k, t in enumerate(_ELF_GEWICHTEN)]
-        # The nine positions summed per value in one go: read as big integers, the byte strings
-        # add up byte by byte without a carry (each byte is at most 10, nine of them at most 90).
-        sommen = sum(map(int.from_bytes, per_positie)).to_bytes(len(per_positie[0]), 'big')
-        resten = sommen.translate(_MOD11_TABEL)
-        rest.extend(goed[m.start()] for m in _NIET_NUL.finditer(resten))
-    return rest, None
-
-
-lees_bsn.snel = _snel_bsn
-_snel_bsn.uniek = True
 
 
 def lees_onderwijsnummer(v):
@@ -402,8 +305,6 @@ def lees_voorletters(v):
     return schoon, GEEN
 
 
-lees_voorletters.snel = snel_patroon(re.compile(r'(?=.{1,20}\Z)(?:(?:IJ|[A-Z]|[A-Z][a-z]{1,2})\.)+'))
-
 
 TUSSENVOEGSELS = frozenset("""
 van|de|der|den|het|'t|te|ter|ten|van de|van der|van den|van het|van 't|van ter|van ten|in|in de|in den|
@@ -423,6 +324,9 @@ def lees_tussenvoegsel(v):
     s, m = _als_tekst(v)
     if m or s is None:
         return None, m
+    formule = formule_achtig(s)
+    if formule:
+        return None, (formule,)
     s = s.lower().replace('’', "'")
     meldingen = []
     if len(s) > 10:
@@ -495,12 +399,7 @@ _POSTCODE = re.compile(r'^([1-9][0-9]{3}) ?([A-Za-z]{2})$')
 _POSTCODE_NIET = frozenset(['SA', 'SD', 'SS'])
 
 
-_POSTCODE_GOED = re.compile(r'[1-9][0-9]{3} [A-RT-Z][A-Z]|[1-9][0-9]{3} S[BCE-RT-Z]')
-
-
 def lees_postcode(v):
-    if v.__class__ is str and _POSTCODE_GOED.fullmatch(v):
-        return v, GEEN
     s, m = _als_tekst(v)
     if m or s is None:
         return None, m
@@ -510,19 +409,14 @@ def lees_postcode(v):
     return f'{p.group(1)} {p.group(2).upper()}', GEEN
 
 
-lees_postcode.snel = snel_patroon(_POSTCODE_GOED, uniek=True)
-
 
 _TELEFOON_WEG = re.compile(r'[ \-().]')
 _MOBIEL = re.compile(r'^(?:0|\+31|0031)(6[1-58][0-9]{7})\Z')   # phonenumbers' NL mobile pattern
+_MOBIEL_VORM = re.compile(r'^(?:0|\+31|0031)6([0-9])[0-9]{7}\Z')
 _MEER_NUMMERS = re.compile(r'[,;/]|\s(?:of|en|en/of)\s|\s{2,}', re.I)
 
 
 def lees_telefoon(v):
-    if v.__class__ is str:
-        snel = _MOBIEL.match(_TELEFOON_WEG.sub('', v))
-        if snel:
-            return '+31' + snel.group(1), GEEN
     s, m = _als_tekst(v, id_kolom=True)
     if m or s is None:
         return None, m
@@ -539,36 +433,12 @@ def lees_telefoon(v):
     except phonenumbers.NumberParseException:
         return _fout('phone_invalid')
     if not phonenumbers.is_valid_number(nummer):
+        reeks = _MOBIEL_VORM.match(kort)
+        if reeks:
+            # In the form of a mobile number, in a range that does not exist (06-9…): say so.
+            return _fout('phone_invalid', soort='mobiel_reeks', begin=f'06-{reeks.group(1)}')
         return _fout('phone_invalid')
     return phonenumbers.format_number(nummer, phonenumbers.PhoneNumberFormat.E164), GEEN
-
-
-_MOBIEL_SNEL = re.compile(r'06[- ]?[1-58][0-9]{7}')
-
-
-_MOBIEL_REGELS = _regelpatroon(_MOBIEL_SNEL)
-
-
-def _snel_telefoon(waarden):
-    """06-12345678, 06 12345678, 0612345678 → +31612345678, for the whole column with str methods."""
-    tekst = '\n'.join(waarden)
-    rest = _afwijkend(_MOBIEL_REGELS, waarden, tekst)
-    if rest is None:
-        rest = list(filterfalse(_MOBIEL_SNEL.fullmatch, waarden))
-    if len(rest) == len(waarden):
-        return rest, None
-    # For every value that matched: drop the separator, then '06' at a line start → '+316'.
-    # (The other values come out mangled, but their entries are not used.)
-    tekst = '\n' + tekst.replace('-', '').replace(' ', '')
-    schoon = tekst.replace('\n06', '\n+316').split('\n')
-    del schoon[0]
-    if len(schoon) != len(waarden):           # a value with a line break: no shortcut
-        return list(waarden), None
-    return rest, schoon
-
-
-lees_telefoon.snel = _snel_telefoon
-_snel_telefoon.uniek = True
 
 
 def telefoon_tonen(e164: str) -> str:
@@ -591,20 +461,16 @@ def telefoon_tonen(e164: str) -> str:
 _EMAIL_SNEL = re.compile(
     r'^[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*'
     r'@((?:(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24}))\Z')
+_MEER_ADRESSEN = re.compile(r'[,;/\s]+')
 _SPECIAL_USE = frozenset(['arpa', 'invalid', 'local', 'localhost', 'onion', 'test'])
 
 
 def lees_email(v):
-    if v.__class__ is str and len(v) <= 254:
-        snel = _EMAIL_SNEL.match(v)
-        if snel and v.index('@') <= 64 and snel.group(2).lower() not in _SPECIAL_USE:
-            lokaal, domein = v.split('@')
-            return (v if domein.islower() else f'{lokaal}@{domein.lower()}'), GEEN
     s, m = _als_tekst(v)
     if m or s is None:
         return None, m
-    if s.count('@') >= 2:
-        return _fout('email_multiple')
+    if sum('@' in d for d in _MEER_ADRESSEN.split(s)) >= 2:
+        return _fout('email_multiple')         # 'a@x.nl; b@y.nl' (but 'jan@@school' is one wrong address)
     snel = _EMAIL_SNEL.match(s)
     if snel and len(s) <= 254 and s.index('@') <= 64 and snel.group(2).lower() not in _SPECIAL_USE:
         if s[-1] != '.':
@@ -616,28 +482,13 @@ def lees_email(v):
         return _fout('email_invalid')
 
 
-# Addresses lees_email returns unchanged: _EMAIL_SNEL with a lower-case domain, a local part of at
-# most 64 and a total of at most 254 characters, not a special-use top-level domain.
-_EMAIL_GOED = re.compile(
-    r'(?=[^@]{1,64}@)[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*'
-    r'@(?:(?![a-z0-9]{2}--)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+'
-    r'(?!(?:arpa|invalid|local|localhost|onion|test)\Z)[a-z]{2,24}')
-
-
-def _snel_email(waarden):
-    rest = list(filterfalse(_EMAIL_GOED.fullmatch, waarden))
-    if max(map(len, waarden)) > 254:      # the length rule, kept out of the regex (it is rare)
-        rest.extend(v for v in waarden if len(v) > 254)
-    return rest, None
-
-
-lees_email.snel = _snel_email
-_snel_email.uniek = True
-
-
 _DATUM_DMJ = re.compile(r'^([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]+)$')
 _DATUM_JMD = re.compile(r'^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$')
 _EXCEL_NUL = dt.date(1899, 12, 30)
+_DATUM_WOORD = re.compile(r'^([0-9]{1,2})[ \-]([^\W\d_]+)\.?[ \-]([0-9]{2}|[0-9]{4})$')
+_MAAND_NAMEN = {**{m: i for i, m in enumerate(_MAANDEN, start=1)},
+                **{m[:3]: i for i, m in enumerate(_MAANDEN, start=1)},
+                'mrt': 3, 'sept': 9, 'okt': 10}
 
 
 def _serieel(n: float):
@@ -674,6 +525,12 @@ def lees_datum(v):
             jaar, maand, dag = int(p.group(1)), int(p.group(2)), int(p.group(3))
         elif s.isascii() and s.isdigit() and 4 <= len(s) <= 6:
             return _serieel(int(s))
+        elif (p := _DATUM_WOORD.match(s)) and p.group(2).casefold() in _MAAND_NAMEN:
+            # '3 mei 2009', '03 mrt. 2009': a date written out in Dutch is that date.
+            dag, maand, jaar = int(p.group(1)), _MAAND_NAMEN[p.group(2).casefold()], p.group(3)
+            if len(jaar) <= 2:
+                return _fout('date_two_digit_year')
+            jaar = int(jaar)
         else:
             if ' ' in s and _DATUM_JMD.match(s.split(' ')[0]):        # '2010-05-03 00:00:00'
                 return lees_datum(s.split(' ')[0])
@@ -684,35 +541,10 @@ def lees_datum(v):
         return _fout('date_invalid')
 
 
-_DATUM_GEWOON = re.compile(r'[0-9]{2}-[0-9]{2}-[0-9]{4}')
-
-
-def _snel_datum(waarden):
-    """dd-mm-jjjj, the template's format and the usual export (4,000 distinct birth dates in a
-    list of 50,000): the date straight from the digits, without the parser's general path."""
-    schoon = []
-    rest = []
-    gewoon = _DATUM_GEWOON.fullmatch
-    for v in waarden:
-        if gewoon(v):
-            try:
-                schoon.append(dt.date(int(v[6:]), int(v[3:5]), int(v[:2])))
-                continue
-            except ValueError:
-                pass
-        rest.append(v)
-        schoon.append(None)
-    return rest, schoon
-
-
-lees_datum.snel = _snel_datum
-
 _CREBO = re.compile(r'^[0-9]{5}\Z')
 
 
 def lees_crebo(v):
-    if v.__class__ is str and _CREBO.match(v):
-        return v, GEEN
     s, m = _als_tekst(v, id_kolom=True)
     if m or s is None:
         return None, m
@@ -720,8 +552,6 @@ def lees_crebo(v):
         return _fout('crebo_format')
     return s, GEEN
 
-
-lees_crebo.snel = snel_patroon(re.compile(r'[0-9]{5}'))
 
 
 _NIVEAU_TEKST = re.compile(r'^(?:niveau|n)?\s*([1-4])$', re.I)

@@ -24,7 +24,10 @@ from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN,
 from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sheet, kolomletter,
                      read_sheet)
 
-__all__ = ['Resultaat', 'check_bytes', 'check_sheet', 'check_record', 'schooljaar_start']
+VOORBEELDEN = 20            # findings shown per code in a summary; the counts stay exact
+
+__all__ = ['Resultaat', 'Groep', 'check_bytes', 'check_sheet', 'check_record', 'samenvatting',
+           'samenvatting_json', 'schooljaar_start']
 
 
 @dataclass
@@ -60,6 +63,13 @@ class Resultaat:
     def bevindingen(self) -> list[Bevinding]:
         return sorted(self.fouten + self.waarschuwingen, key=_volgorde)
 
+    def samenvatting(self, n: int = VOORBEELDEN) -> list[Groep]:
+        return samenvatting(self.fouten + self.waarschuwingen, n)
+
+    def samenvatting_json(self, n: int = VOORBEELDEN) -> dict:
+        return {'ok': self.ok, 'format': self.format.naam, 'rows': self.rijen,
+                **samenvatting_json(self.fouten + self.waarschuwingen, n)}
+
     def to_json(self) -> dict:
         return {'ok': self.ok, 'format': self.format.naam, 'rows': self.rijen,
                 'errors': [b.to_dict() for b in self.fouten],
@@ -68,6 +78,47 @@ class Resultaat:
 
 def _volgorde(b: Bevinding):
     return (b.rij or 0, b.params.get('_pos', -1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings bounded for storage and display (#10.3): per code the exact count and the first cells
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Groep:
+    """The findings of one code: how many there are, and the first `n` in spreadsheet order."""
+    code: str
+    niveau: str
+    aantal: int
+    eerste: tuple[Bevinding, ...]
+
+    @property
+    def meer(self) -> int:
+        """How many findings of this code are not among `eerste`."""
+        return self.aantal - len(self.eerste)
+
+    def to_dict(self) -> dict:
+        return {'code': self.code, 'level': self.niveau, 'count': self.aantal,
+                'findings': [b.to_dict() for b in self.eerste]}
+
+
+def samenvatting(bevindingen: Iterable[Bevinding], n: int = VOORBEELDEN) -> list[Groep]:
+    """Findings per code: errors first, then warnings, each code in the order of its first cell in
+    the sheet; per code the exact count and the first `n` findings in spreadsheet order. Pure: the
+    web layer stores and shows this instead of every finding."""
+    per_code: dict[str, list[Bevinding]] = {}
+    for b in sorted(bevindingen, key=_volgorde):
+        per_code.setdefault(b.code, []).append(b)
+    groepen = [Groep(code, lijst[0].niveau, len(lijst), tuple(lijst[:n])) for code, lijst in per_code.items()]
+    groepen.sort(key=lambda g: g.niveau != 'E')          # stable: spreadsheet order within a level
+    return groepen
+
+
+def samenvatting_json(bevindingen: Iterable[Bevinding], n: int = VOORBEELDEN) -> dict:
+    """The summary as plain JSON data: exact totals, and per code its count and first findings."""
+    groepen = samenvatting(bevindingen, n)
+    return {'errors': sum(g.aantal for g in groepen if g.niveau == 'E'),
+            'warnings': sum(g.aantal for g in groepen if g.niveau != 'E'),
+            'per_code': [g.to_dict() for g in groepen]}
 
 
 def schooljaar_start(vandaag: dt.date) -> int:
@@ -131,6 +182,13 @@ def _dichtbij(sleutel: str, kolommen):
     return beste
 
 
+def _zeker(sleutel: str, k) -> bool:
+    """A renamed title that surely means column k: the same letters and digits ('Geboorte datum'),
+    or the start of them ('Email' for E-mailadres). A merely similar title is not read as k."""
+    los, verwacht = _los(sleutel), _los(titel_sleutel(k.titel))
+    return bool(los) and (los == verwacht or (len(los) >= 4 and verwacht.startswith(los)))
+
+
 def _titels_controleren(sheet: Sheet, fmt: Format):
     """→ (kolomindex per Kolom, title positions, findings). Findings here stop the row checks."""
     kolommen = sheet.kolommen
@@ -179,6 +237,8 @@ def _titels_controleren(sheet: Sheet, fmt: Format):
         k = _dichtbij(s, ontbrekend)
         if k is not None:
             ontbrekend.remove(k)
+            if _zeker(s, k):
+                index[k.veld] = j      # surely meant as that column: its rows are checked too
             fouten.append(Bevinding('header_renamed', rij=1, kolom=k.titel, waarde=origineel,
                                     letter=kolomletter(j), params={'_pos': j}))
         else:
@@ -230,9 +290,13 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
         return sets[j]
 
     index, sleutels, bevindingen = _titels_controleren(sheet, fmt)
-    if bevindingen:
+    if index is None or not index:
+        # Titles not in row 1, another format's file, or not one column recognised: the rows
+        # cannot be read as this format at all.
         aantal = hoogte - 1 - len(_lege_rijen(kolommen, uniek, range(len(kolommen))))
         return _resultaat(fmt, aantal, bevindingen, {})
+    # Column errors do not stop the row checks: every column that was recognised is checked, so
+    # one round shows all errors (the rules that need a missing column are left out).
 
     if sheet.marker and sheet.marker[0] == fmt.naam and sheet.marker[1] < fmt.versie:
         bevindingen.append(Bevinding('format_outdated', params={'format': fmt.naam}))
@@ -243,8 +307,7 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
     # values (required codes, dates) are looked at first: their sets are needed anyway.
     breedte = max((j + 1 for j, s in enumerate(sleutels) if s), default=0)
     titelrij_sleutels = sleutels[:breedte]
-    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: (not k.verplicht,
-                                                                          hasattr(k.lezen, 'snel')))]
+    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: not k.verplicht) if k.veld in index]
     volgorde = voorkeur + [j for j in range(len(kolommen)) if j not in voorkeur]
     weg = _lege_rijen(kolommen, uniek, volgorde)       # positions (row index) of empty rows
     lege = len(weg)
@@ -281,8 +344,7 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
             return k[1:], sets.get(j)
         return list(map(k.__getitem__, posities)), None
 
-    schoon, rijbevindingen = _check_rijen(fmt, index, kolom, rijnummers, vandaag, met_letters=True,
-                                          alleen_tekst=sheet.alleen_tekst)
+    schoon, rijbevindingen = _check_rijen(fmt, index, kolom, rijnummers, vandaag, met_letters=True)
     bevindingen.extend(rijbevindingen)
     return _resultaat(fmt, len(rijnummers), bevindingen, schoon)
 
@@ -366,31 +428,13 @@ def _cel(v, lezen):
     return lezen(v)
 
 
-def _kolom_lezen(waarden, lezen, uniek=None, alleen_tekst=False) -> tuple[list, dict, bool]:
-    """Map a parser over a column.
+def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
+    """Map a parser over a column, once per distinct value (`uniek`, when the caller already has
+    the set): the parser is the one definition of the column's rule, there is no second path.
 
     → (clean values, findings, per_rij): findings map a raw value to its meldingen, or, when
-    per_rij, a row position. A column of texts goes through the parser's fast path (formats:
-    `lezen.snel`) at C speed, and only what it leaves goes through the parser, once per distinct
-    value; a column whose values are all clean comes back as it is, without a copy. Other columns
-    are parsed once per distinct value (`uniek`, when the caller already has the set).
+    per_rij, a row position. A column whose values are all clean comes back as it is, without a copy.
     """
-    snel = getattr(lezen, 'snel', None)
-    if snel is not None and getattr(snel, 'uniek', False) and waarden and (
-            alleen_tekst or set(map(type, waarden)) == {str}):
-        # A column of (mostly) distinct texts: a set would not shrink it, so the fast path
-        # runs over the column itself.
-        rest, schoon = snel(waarden)
-        if not rest:
-            return (waarden if schoon is None else schoon), {}, True
-        uitkomst = {v: lezen(v) for v in set(rest)}
-        schoon = list(waarden) if schoon is None else schoon
-        slecht = {}
-        for i in _posities(waarden, uitkomst):
-            schoon[i], m = uitkomst[waarden[i]]
-            if m:
-                slecht[i] = m
-        return schoon, slecht, True
     try:
         uniek = set(waarden) if uniek is None else set(uniek)
     except TypeError:                     # an unhashable cell value: parse cell by cell
@@ -400,16 +444,7 @@ def _kolom_lezen(waarden, lezen, uniek=None, alleen_tekst=False) -> tuple[list, 
     uniek.discard(None)
     schoon_van: dict = {}                 # raw → clean, only where they differ
     meldingen_van: dict = {}
-    if snel is not None and uniek:
-        teksten = list(uniek) if alleen_tekst else [v for v in uniek if v.__class__ is str]
-        rest, schoon = snel(teksten)
-        if schoon is not None:
-            schoon_van.update(zip(teksten, schoon))
-        if len(teksten) != len(uniek):
-            rest.extend(v for v in uniek if v.__class__ is not str)
-    else:
-        rest = uniek
-    for v in rest:
+    for v in uniek:
         c = v.__class__
         s, m = _cel(v, lezen) if c is Foutwaarde or c is FormuleZonderWaarde else lezen(v)
         if s is not v and not (s.__class__ is c and s == v):
@@ -453,9 +488,8 @@ def _posities(waarden, teksten: dict) -> list[int] | Iterable[int]:
 
 
 def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list,
-                 vandaag: dt.date, *, met_letters: bool, alleen_tekst: bool = False):
-    """kolom_van(j) → the data cells of sheet column j, one per entry of rijnummers;
-    alleen_tekst: every cell is a str."""
+                 vandaag: dt.date, *, met_letters: bool):
+    """kolom_van(j) → the data cells of sheet column j, one per entry of rijnummers."""
     n = len(rijnummers)
     bevindingen: list[Bevinding] = []
     add = bevindingen.append
@@ -465,11 +499,18 @@ def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list
     posities: dict[str, int] = {}
     titels: dict[str, str] = {}
     for k in fmt.kolommen:
-        j = index[k.veld]
+        j = index.get(k.veld)
+        if j is None:
+            # A missing column (its header_missing is reported): no values, and every row counts
+            # as having an error there, so rules that need the column stay silent.
+            letters[k.veld], posities[k.veld], titels[k.veld] = None, 10_000, k.titel
+            kolommen[k.veld] = [None] * n
+            fout_in[k.veld] = set(range(n))
+            continue
         letter = kolomletter(j) if met_letters else None
         letters[k.veld], posities[k.veld], titels[k.veld] = letter, j, k.titel
         ruw, uniek = kolom_van(j)
-        schoon, slecht, per_rij = _kolom_lezen(ruw, k.lezen, uniek, alleen_tekst)
+        schoon, slecht, per_rij = _kolom_lezen(ruw, k.lezen, uniek)
         kolommen[k.veld] = schoon
         fouten = set()
         if slecht:
@@ -647,7 +688,7 @@ def _regels_naam(kolommen, fout_in, meld, fmt):
     met_voorvoegsel = {a: True for a in set(achternaam)
                        if a is not None and achternaam_begint_met_tussenvoegsel(a)}
     for i in _waar(achternaam, met_voorvoegsel):
-        if tussenvoegsel[i] is None:
+        if tussenvoegsel[i] is None and i not in fout_in['tussenvoegsel']:
             meld('tussenvoegsel_in_achternaam', i, 'achternaam', achternaam[i])
     if fmt.is_overstapper:
         postcode, fout = kolommen['postcode'], fout_in['postcode']

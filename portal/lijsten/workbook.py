@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
+
+import xlsxwriter
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .formats import Format
 from .ooxml import schema_volgorde
+from .validate import titel_sleutel
 from .reader import (MARKER_NAAM, Bestandsfout, FormuleZonderWaarde, Foutwaarde, kolomindex,
                      read_sheet)
 
@@ -26,8 +30,8 @@ TEMPLATE_RIJEN = 1000          # rows that get the Text and date formats in the 
 _TEKST = "@"
 _DATUM = "dd-mm-yyyy"          # Excel shows this as dd-mm-jjjj in a Dutch locale
 _BOLD = Font(bold=True)
-_ROOD = PatternFill("solid", fgColor="FFC7CE")
-_GEEL = PatternFill("solid", fgColor="FFEB9C")
+_ROOD = "#FFC7CE"                # errors
+_GEEL = "#FFEB9C"                # warnings
 _FORMULE_BEGIN = ("=", "+", "-", "@")
 
 
@@ -100,25 +104,6 @@ def template(fmt: Format) -> bytes:
 
 # ---------------------------------------------------------------------------
 
-def _zet(cel, waarde) -> None:
-    """Write a value the way the user typed it, never as a formula."""
-    if waarde is None or isinstance(waarde, FormuleZonderWaarde):
-        return
-    if isinstance(waarde, Foutwaarde):
-        waarde = waarde.tekst
-    if isinstance(waarde, str):
-        cel.value = waarde
-        if waarde.startswith(_FORMULE_BEGIN):
-            cel.data_type = "s"
-            cel.quotePrefix = True
-        return
-    cel.value = waarde
-    if isinstance(waarde, datetime.datetime):
-        cel.number_format = "dd-mm-yyyy hh:mm"
-    elif isinstance(waarde, datetime.date):
-        cel.number_format = _DATUM
-
-
 def _kolom_van(bevinding, titels: dict[str, int]) -> int | None:
     letter = getattr(bevinding, "letter", None)
     if letter:
@@ -127,38 +112,87 @@ def _kolom_van(bevinding, titels: dict[str, int]) -> int | None:
         except Exception:
             return None
     kolom = getattr(bevinding, "kolom", None)
-    if kolom and kolom in titels:
-        return titels[kolom] + 1
+    if kolom and titel_sleutel(kolom) in titels:
+        return titels[titel_sleutel(kolom)] + 1
     return None
+
+
+# Excel slows down on thousands of comments (each one is a drawn shape), and a list with an error
+# in every row would get 50,000 of them: the first ones get a comment, every marked cell its colour,
+# and the sheet Bevindingen lists every finding (up to MAX_REGELS, a note says so beyond that).
+MAX_OPMERKINGEN = 1_000
+MAX_REGELS = 100_000
+_KOPPEN = ("Cel", "Rij", "Kolom", "Niveau", "Melding", "Wat te doen")
+
+
+class _Opmaak:
+    """XlsxWriter formats, one per combination in use (fill, number format, bold, quote prefix)."""
+
+    def __init__(self, wb):
+        self.wb, self.cache = wb, {}
+
+    def __call__(self, **eigenschappen):
+        if not eigenschappen:
+            return None
+        sleutel = tuple(sorted(eigenschappen.items()))
+        if sleutel not in self.cache:
+            self.cache[sleutel] = self.wb.add_format(dict(sleutel))
+        return self.cache[sleutel]
+
+
+def _schrijf(ws, opmaak, r: int, k: int, waarde, **eigenschappen) -> None:
+    """One cell (0-based r, k) as the user typed it: text stays text (never a formula; text that
+    Excel would take for one gets a quote prefix), numbers and dates keep their type."""
+    if isinstance(waarde, FormuleZonderWaarde):
+        waarde = None
+    if isinstance(waarde, Foutwaarde):
+        waarde = waarde.tekst
+    if waarde is None:
+        if eigenschappen:
+            ws.write_blank(r, k, None, opmaak(**eigenschappen))
+    elif isinstance(waarde, str):
+        if waarde.startswith(_FORMULE_BEGIN):
+            eigenschappen["quote_prefix"] = True
+        ws.write_string(r, k, waarde, opmaak(**eigenschappen))
+    elif isinstance(waarde, bool):
+        ws.write_boolean(r, k, waarde, opmaak(**eigenschappen))
+    elif isinstance(waarde, (int, float)):
+        if math.isfinite(waarde):
+            ws.write_number(r, k, waarde, opmaak(**eigenschappen))
+        else:
+            ws.write_string(r, k, str(waarde), opmaak(**eigenschappen))
+    elif isinstance(waarde, (datetime.date, datetime.time)):
+        if isinstance(waarde, datetime.datetime):
+            eigenschappen["num_format"] = "dd-mm-yyyy hh:mm"
+        elif isinstance(waarde, datetime.date):
+            eigenschappen["num_format"] = _DATUM
+        else:
+            eigenschappen["num_format"] = "hh:mm"
+        ws.write_datetime(r, k, waarde, opmaak(**eigenschappen))
+    else:
+        ws.write_string(r, k, str(waarde), opmaak(**eigenschappen))
 
 
 def annotated(data: bytes, resultaat) -> bytes:
     """The user's data sheet with wrong cells red and a comment holding the message, warnings
-    yellow, plus a sheet 'Bevindingen' listing every finding with its cell."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Leerlingen"
+    yellow, plus a sheet 'Bevindingen' listing every finding with its cell.
+
+    Written with XlsxWriter in constant-memory mode (rows streamed to disk in order, one format
+    object per combination): 50,000 wrong rows take seconds and little memory, where openpyxl's
+    normal workbook took minutes (its max_row per appended row made the findings sheet quadratic)."""
     try:
-        sheet = read_sheet(data)
-        rijen = sheet.rijen
+        rijen = read_sheet(data).rijen
     except Bestandsfout:
         rijen = []
-    for i, rij in enumerate(rijen, start=1):
-        for j, waarde in enumerate(rij, start=1):
-            if waarde is not None:
-                _zet(ws.cell(row=i, column=j), waarde)
-    if rijen:
-        for cel in ws[1]:
-            cel.font = _BOLD
-        ws.freeze_panes = "A2"
-    titels = {}
+    titels: dict[str, int] = {}
     if rijen:
         for j, v in enumerate(rijen[0]):
-            if isinstance(v, str) and v.strip() and v.strip() not in titels:
-                titels[v.strip()] = j
+            if isinstance(v, str) and v.strip() and titel_sleutel(v) not in titels:
+                titels[titel_sleutel(v)] = j
 
-    bevindingen = list(resultaat.fouten) + list(resultaat.waarschuwingen)
-    per_cel: dict[tuple[int, int], list] = {}
+    bevindingen = sorted(list(resultaat.fouten) + list(resultaat.waarschuwingen),
+                         key=lambda b: (b.rij or 0, b.params.get("_pos", -1)))
+    per_rij: dict[int, dict[int, list]] = {}
     overzicht = []
     for b in bevindingen:
         kol = _kolom_van(b, titels)
@@ -169,25 +203,58 @@ def annotated(data: bytes, resultaat) -> bytes:
             kol = 1                                  # a row-level finding: mark the row's first cell
         cel = f"{get_column_letter(kol)}{rij}" if rij and kol else ""
         if rij and kol:
-            per_cel.setdefault((rij, kol), []).append(b)
-        overzicht.append((cel, rij, b.kolom or "", "Fout" if b.is_fout else "Waarschuwing", b.bericht, b.code))
+            per_rij.setdefault(rij, {}).setdefault(kol, []).append(b)
+        overzicht.append((cel, rij, b.kolom or "", "Fout" if b.is_fout else "Waarschuwing", b.bericht,
+                          b.soort.oplossing))
 
-    for (r, k), lijst in per_cel.items():
-        cel = ws.cell(row=r, column=k)
-        cel.fill = _ROOD if any(b.is_fout for b in lijst) else _GEEL
-        tekst = "\n".join(("Fout: " if b.is_fout else "Waarschuwing: ") + b.bericht for b in lijst)
-        cel.comment = Comment(tekst[:30000], "Leerlinglijst", width=320, height=120)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False,
+                                   "strings_to_numbers": False, "strings_to_urls": False})
+    opmaak = _Opmaak(wb)
+    ws = wb.add_worksheet("Leerlingen")
+    if rijen:
+        ws.freeze_panes(1, 0)
+    opmerkingen = 0
+    hoogte = max(len(rijen), max(per_rij, default=0))
+    for i in range(1, hoogte + 1):
+        rij = rijen[i - 1] if i <= len(rijen) else []
+        fouten = per_rij.get(i, {})
+        vet = {"bold": True} if i == 1 else {}
+        for j, waarde in enumerate(rij, start=1):
+            if j not in fouten and waarde is not None:
+                _schrijf(ws, opmaak, i - 1, j - 1, waarde, **vet)
+        for j, lijst in fouten.items():
+            waarde = rij[j - 1] if j <= len(rij) else None
+            kleur = _ROOD if any(b.is_fout for b in lijst) else _GEEL
+            _schrijf(ws, opmaak, i - 1, j - 1, waarde, bg_color=kleur, pattern=1, **vet)
+            if opmerkingen < MAX_OPMERKINGEN:
+                tekst = "\n".join(("Fout: " if b.is_fout else "Waarschuwing: ") + b.bericht for b in lijst)
+                ws.write_comment(i - 1, j - 1, tekst[:30000], {"author": "Leerlinglijst", "x_scale": 2.2,
+                                                               "y_scale": 1.6})
+            opmerkingen += 1
 
-    lijst = wb.create_sheet("Bevindingen")
-    lijst.append(["Cel", "Rij", "Kolom", "Niveau", "Melding", "Code"])
-    for cel in lijst[1]:
-        cel.font = _BOLD
-    for regel in sorted(overzicht, key=lambda x: (x[1] or 0, x[0])):
-        lijst.append([None] * 6)
-        r = lijst.max_row
-        for j, v in enumerate(regel, start=1):
-            _zet(lijst.cell(row=r, column=j), v)
-    for letter, breedte in zip("ABCDEF", (8, 6, 22, 14, 90, 26)):
-        lijst.column_dimensions[letter].width = breedte
-    lijst.freeze_panes = "A2"
-    return _save(wb)
+    lijst = wb.add_worksheet("Bevindingen")
+    for k, breedte in enumerate((8, 6, 22, 14, 90, 60)):
+        lijst.set_column(k, k, breedte)
+    lijst.freeze_panes(1, 0)
+    for k, tekst in enumerate(_KOPPEN):
+        lijst.write_string(0, k, tekst, opmaak(bold=True))
+    notities = []
+    if opmerkingen > MAX_OPMERKINGEN:
+        notities.append(f"Alleen de eerste {MAX_OPMERKINGEN:,} gemarkeerde cellen hebben een opmerking met de "
+                        f"melding; alle {opmerkingen:,} gemarkeerde cellen zijn gekleurd en hun meldingen "
+                        "staan hieronder.")
+    if len(overzicht) > MAX_REGELS:
+        notities.append(f"Er zijn {len(overzicht):,} bevindingen; hieronder staan de eerste {MAX_REGELS:,}. "
+                        "Verbeter deze en controleer de lijst opnieuw.")
+    r = 1
+    for notitie in notities:
+        lijst.write_string(r, 4, notitie.replace(",", "."))
+        r += 1
+    for regel in overzicht[:MAX_REGELS]:
+        for k, v in enumerate(regel):
+            if v not in (None, ""):
+                _schrijf(lijst, opmaak, r, k, v)
+        r += 1
+    wb.close()
+    return buf.getvalue()
