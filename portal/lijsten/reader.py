@@ -262,7 +262,7 @@ def _langste_tekst(kolommen) -> int:
 
 def _langste_in(kolom) -> int:
     try:
-        return max(map(len, kolom), default=0)          # a column of texts (every CSV column)
+        return max(map(len, filter(None, kolom)), default=0)    # a column of texts and Nones
     except TypeError:                                   # numbers or dates among them
         return max(map(len, compress(kolom, map(isinstance, kolom, repeat(str)))), default=0)
 
@@ -324,6 +324,9 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
         # Control characters do not occur in a real text export: this is some binary file.
         raise Bestandsfout("file_type_unsupported")
     sep = _detect_separator(tekst)
+    kolommen = _csv_kolommen(tekst, utf8, sep, limieten)
+    if kolommen is not None:
+        return Sheet(soort="csv", naam=None, kolommen=kolommen, alleen_tekst=True)
     reader = csv.reader(io.StringIO(tekst, newline=""), delimiter=sep, quotechar='"', doublequote=True, strict=False)
     try:
         rijen = list(reader)
@@ -345,6 +348,28 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
     # Columns, not rows: the validator works per column and takes '' for empty, so the cells
     # need no clean-up pass here (Sheet.rijen makes it when someone asks for rows).
     return Sheet(soort="csv", naam=None, kolommen=_transponeer(rijen), alleen_tekst=True)
+
+
+def _csv_kolommen(tekst: str, utf8: bytes, sep: str, limieten: Limieten) -> list[list] | None:
+    """The columns as polars' CSV reader gives them (Rust; '' or None for empty, every cell a
+    text), when it reads the file as the csv module does: None for what polars refuses and the
+    csv module reads leniently (rows of other widths, a stray quote) and for line breaks of a
+    lone CR, which polars does not take for line breaks. The csv module reads those files."""
+    if tekst.count("\r") != tekst.count("\r\n"):
+        return None
+    try:
+        df = pl.read_csv(utf8, separator=sep, has_header=False, infer_schema=False, quote_char='"')
+    except Exception:
+        return None
+    if df.width > limieten.max_cols:
+        return None
+    kolommen = [kolom.to_list() for kolom in df.get_columns()]
+    _trim_trailing_kolommen(kolommen)
+    if not kolommen or not any(map(_row_has_content, kolommen)):
+        raise Bestandsfout("file_empty")
+    if len(kolommen[0]) - 1 > limieten.max_rows:
+        _check_rows(list(map(list, zip(*kolommen))), limieten)
+    return kolommen
 
 
 def _te_lange_csv_cel(utf8: bytes, sep: str, limieten: Limieten) -> str | None:
