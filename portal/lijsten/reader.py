@@ -364,11 +364,7 @@ def _csv_kolommen(tekst: str, utf8: bytes, sep: str, limieten: Limieten) -> list
     if df.width > limieten.max_cols:
         return None
     kolommen = [kolom.to_list() for kolom in df.get_columns()]
-    _trim_trailing_kolommen(kolommen)
-    if not kolommen or not any(map(_row_has_content, kolommen)):
-        raise Bestandsfout("file_empty")
-    if len(kolommen[0]) - 1 > limieten.max_rows:
-        _check_rows(list(map(list, zip(*kolommen))), limieten)
+    _kolommen_afronden(kolommen, limieten)
     return kolommen
 
 
@@ -563,7 +559,6 @@ def _parse_xml(xml: bytes):
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 _MARKER_RE = re.compile(
     rb'<(?:\w+:)?definedName\b[^>]*\bname="' + MARKER_NAAM.encode() + rb'"[^>]*>(.*?)</(?:\w+:)?definedName>', re.S)
@@ -571,72 +566,10 @@ _MARKER_RE = re.compile(
 
 def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     z = _Zip(data, limieten)
-
-    if z.has("mimetype"):
-        if z.read("mimetype").strip().startswith(_CT_ODS):
-            raise Bestandsfout("file_type_unsupported", soort="ods")
-        raise Bestandsfout("file_type_unsupported")
-    if z.has("word/document.xml"):
-        raise Bestandsfout("file_type_unsupported", soort="docx")
-    if z.has("ppt/presentation.xml"):
-        raise Bestandsfout("file_type_unsupported", soort="pptx")
-    if not z.has("[Content_Types].xml"):
-        raise Bestandsfout("file_type_unsupported")
-
-    content_types = _check_xml(z.read("[Content_Types].xml"))
-    if (b"macroEnabled" in content_types or b"vbaProject" in content_types
-            or any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in z.lower)):
-        raise Bestandsfout("file_macros")
-    if z.has("xl/workbook.bin") or b"sheet.binary" in content_types:
-        raise Bestandsfout("file_type_unsupported", soort="xlsb")
-    if _STRICT in content_types:
-        raise Bestandsfout("file_strict_ooxml")
-    if not z.has("xl/workbook.xml"):
-        raise Bestandsfout("file_corrupt")
-
-    # Every XML member calamine may read is inflated by us first (bounded, CRC-checked)
-    # and checked for DTDs. Sheets are kept for the checks below.
-    xml_members = {}
-    for name in z.infos:
-        low = name.lower()
-        if low.startswith("xl/worksheets/") and z.info(name).file_size > limieten.max_sheet_bytes:
-            # Refused before it is inflated: the work of a check is bounded by the sheet's size.
-            raise _te_veel_cellen(limieten)
-        if low.endswith((".xml", ".rels", ".vml")):
-            xml = _check_xml(z.read(name))
-            if _STRICT in xml[:4000] and low.startswith("xl/"):
-                raise Bestandsfout("file_strict_ooxml")
-            if low.startswith("xl/worksheets/") or low in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
-                xml_members[low] = xml
-            # other members were only checked; drop them
-
+    _check_pakket(z)
+    xml_members = _xml_leden(z, limieten)
     workbook_xml = xml_members["xl/workbook.xml"]
-    wb = _parse_xml(workbook_xml)
-    if _STRICT.decode() in wb.tag:
-        raise Bestandsfout("file_strict_ooxml")
-    rels = {}
-    if "xl/_rels/workbook.xml.rels" in xml_members:
-        for rel in _parse_xml(xml_members["xl/_rels/workbook.xml.rels"]):
-            if rel.get("Type") == _WORKSHEET_REL:
-                rels[rel.get("Id")] = rel.get("Target") or ""
-
-    bladen = []     # (naam, xml bytes, zichtbaar)
-    sheets_el = wb.find(f"{_NS_MAIN}sheets")
-    for el in (sheets_el if sheets_el is not None else []):
-        naam = el.get("name")
-        rid = el.get(f"{_NS_R}id")
-        target = rels.get(rid)
-        if naam is None or target is None:
-            continue      # a chart sheet or a dangling entry: no cells to read
-        path = _resolve(target).lower()
-        xml = xml_members.get(path)
-        if xml is None:
-            raise Bestandsfout("file_corrupt")
-        bladen.append((naam, xml, el.get("state", "visible") == "visible"))
-    if not bladen:
-        raise Bestandsfout("file_corrupt")
-
-    naam, sheet_xml = _choose_sheet(bladen)
+    naam, sheet_xml = _choose_sheet(_bladen(workbook_xml, xml_members))
     prefix = _prefix(sheet_xml)
     rijtags = _check_dimensions(sheet_xml, prefix, limieten)
     _check_cellen(sheet_xml, prefix, limieten)
@@ -652,11 +585,7 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
         kolommen = _fastexcel_kolommen(data, naam)
     if kolommen is not None:
         rijen = None
-        _trim_trailing_kolommen(kolommen)
-        if not kolommen or not any(map(_row_has_content, kolommen)):
-            raise Bestandsfout("file_empty")
-        if len(kolommen[0]) - 1 > limieten.max_rows:
-            _check_rows(list(map(list, zip(*kolommen))), limieten)
+        _kolommen_afronden(kolommen, limieten)
     else:
         rijen = _normalise(_calamine(data, naam))
         _overlay_errors(rijen, sheet_xml, prefix)
@@ -666,15 +595,84 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
             raise Bestandsfout("file_empty")
         _check_rows(rijen, limieten)
         _pad(rijen)
-    return Sheet(
-        soort="xlsx",
-        naam=naam,
-        rijen=rijen,
-        kolommen=kolommen,
-        merged=_merged(sheet_xml, prefix),
-        hidden_rows=_hidden_rows(rijtags, prefix),
-        marker=_marker(workbook_xml),
-    )
+    return Sheet(soort="xlsx", naam=naam, rijen=rijen, kolommen=kolommen, merged=_merged(sheet_xml, prefix),
+                 hidden_rows=_hidden_rows(rijtags, prefix), marker=_marker(workbook_xml))
+
+
+def _check_pakket(z: _Zip) -> None:
+    """The package is a plain .xlsx: not an .ods, .docx, .pptx, .xlsb, Strict or with macros."""
+    if z.has("mimetype"):
+        if z.read("mimetype").strip().startswith(_CT_ODS):
+            raise Bestandsfout("file_type_unsupported", soort="ods")
+        raise Bestandsfout("file_type_unsupported")
+    if z.has("word/document.xml"):
+        raise Bestandsfout("file_type_unsupported", soort="docx")
+    if z.has("ppt/presentation.xml"):
+        raise Bestandsfout("file_type_unsupported", soort="pptx")
+    if not z.has("[Content_Types].xml"):
+        raise Bestandsfout("file_type_unsupported")
+    content_types = _check_xml(z.read("[Content_Types].xml"))
+    if (b"macroEnabled" in content_types or b"vbaProject" in content_types
+            or any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in z.lower)):
+        raise Bestandsfout("file_macros")
+    if z.has("xl/workbook.bin") or b"sheet.binary" in content_types:
+        raise Bestandsfout("file_type_unsupported", soort="xlsb")
+    if _STRICT in content_types:
+        raise Bestandsfout("file_strict_ooxml")
+    if not z.has("xl/workbook.xml"):
+        raise Bestandsfout("file_corrupt")
+
+
+def _xml_leden(z: _Zip, limieten: Limieten) -> dict[str, bytes]:
+    """Every XML member calamine may read, inflated (bounded, CRC-checked) and checked for DTDs;
+    → the sheets and the workbook's own members, by lower-case name."""
+    xml_members = {}
+    for name in z.infos:
+        low = name.lower()
+        if low.startswith("xl/worksheets/") and z.info(name).file_size > limieten.max_sheet_bytes:
+            # Refused before it is inflated: the work of a check is bounded by the sheet's size.
+            raise _te_veel_cellen(limieten)
+        if low.endswith((".xml", ".rels", ".vml")):
+            xml = _check_xml(z.read(name))
+            if _STRICT in xml[:4000] and low.startswith("xl/"):
+                raise Bestandsfout("file_strict_ooxml")
+            if low.startswith("xl/worksheets/") or low in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+                xml_members[low] = xml
+    return xml_members
+
+
+def _bladen(workbook_xml: bytes, xml_members: dict[str, bytes]) -> list[tuple[str, bytes, bool]]:
+    """(naam, sheet XML, zichtbaar) of every worksheet the workbook lists."""
+    wb = _parse_xml(workbook_xml)
+    if _STRICT.decode() in wb.tag:
+        raise Bestandsfout("file_strict_ooxml")
+    rels = {}
+    if "xl/_rels/workbook.xml.rels" in xml_members:
+        for rel in _parse_xml(xml_members["xl/_rels/workbook.xml.rels"]):
+            if rel.get("Type") == _WORKSHEET_REL:
+                rels[rel.get("Id")] = rel.get("Target") or ""
+    bladen = []
+    sheets_el = wb.find(f"{_NS_MAIN}sheets")
+    for el in (sheets_el if sheets_el is not None else []):
+        naam, target = el.get("name"), rels.get(el.get(f"{_NS_R}id"))
+        if naam is None or target is None:
+            continue      # a chart sheet or a dangling entry: no cells to read
+        xml = xml_members.get(_resolve(target).lower())
+        if xml is None:
+            raise Bestandsfout("file_corrupt")
+        bladen.append((naam, xml, el.get("state", "visible") == "visible"))
+    if not bladen:
+        raise Bestandsfout("file_corrupt")
+    return bladen
+
+
+def _kolommen_afronden(kolommen: list[list], limieten: Limieten) -> None:
+    """Columns read by polars or fastexcel: trailing empty rows dropped, the row limit checked."""
+    _trim_trailing_kolommen(kolommen)
+    if not kolommen or not any(map(_row_has_content, kolommen)):
+        raise Bestandsfout("file_empty")
+    if len(kolommen[0]) - 1 > limieten.max_rows:
+        _check_rows(list(map(list, zip(*kolommen))), limieten)
 
 
 def _te_veel_cellen(limieten: Limieten) -> Bestandsfout:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,7 +19,7 @@ from operator import is_not
 from .errors import Bevinding
 from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN, LEERJAREN,
                       MBO_LEERJAREN, Format, achternaam_begint_met_tussenvoegsel, datum_tekst,
-                      waarde_tekst)
+                      schoon_tekst, schooljaar_start, waarde_tekst)
 from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sheet, kolomletter,
                      read_sheet)
 
@@ -121,11 +120,6 @@ def samenvatting_json(bevindingen: Iterable[Bevinding], n: int = VOORBEELDEN) ->
             'per_code': [g.to_dict() for g in groepen]}
 
 
-def schooljaar_start(vandaag: dt.date) -> int:
-    """The schooljaar starts on 1 August."""
-    return vandaag.year if vandaag.month >= 8 else vandaag.year - 1
-
-
 def check_bytes(data: bytes, fmt: Format, *, vandaag: dt.date | None = None,
                 limieten: Limieten | None = None) -> Resultaat:
     """Read an uploaded file and check it against a format: the one code path for step 5 and the CLI."""
@@ -140,17 +134,12 @@ def check_bytes(data: bytes, fmt: Format, *, vandaag: dt.date | None = None,
 # ---------------------------------------------------------------------------------------------
 # Titles
 # ---------------------------------------------------------------------------------------------
-_ONZICHTBAAR = dict.fromkeys(map(ord, '\u200b\u200c\u200d\u2060\ufeff\u00ad'), None)
-_ONZICHTBAAR.update({ord(c): ' ' for c in '\u00a0\u2007\u202f\t\r\n'})
-
-
 def titel_sleutel(v) -> str:
     """A title as compared: case, surrounding/NBSP/zero-width spaces ignored, inner runs collapsed."""
     if v is None:
         return ''
     s = v if isinstance(v, str) else waarde_tekst(v)
-    s = unicodedata.normalize('NFC', s.translate(_ONZICHTBAAR))
-    return ' '.join(s.split()).casefold()
+    return ' '.join(schoon_tekst(s).split()).casefold()
 
 
 _SLEUTELS = {naam: {titel_sleutel(k.titel): k for k in f.kolommen} for naam, f in FORMATS.items()}
