@@ -143,10 +143,25 @@ def test_column_patches_give_the_parser_value_per_cell(waarden):
 
 def test_age_rule_per_date_still_looks_at_the_leerweg_of_each_row():
     """One date, decided once for both leerwegen: only the BOL rows of a 31-year-old are unusual."""
-    from portal.lijsten.validate import _regels_geboortedatum
+    from portal.lijsten.validate import REGELS, Rijen
+    [regel] = [r for r in REGELS if 'age_unusual' in r.codes]
     oud, jong = dt.date(1994, 1, 1), dt.date(2008, 1, 1)
-    kolommen = {'geboortedatum': [oud, oud, jong, oud, None], 'leerweg': ['BBL', 'BOL', 'BOL', None, 'BOL']}
+    kolommen = {'geboortedatum': [oud, oud, jong, oud, None], 'leerweg': ['BBL', 'BOL', 'BOL', None, 'BOL'],
+                'achternaam': ['a'] * 5}
     gemeld = []
-    _regels_geboortedatum(kolommen, lambda code, i, veld, waarde=None, **p: gemeld.append((code, i, p)),
-                          FORMATS['MBO-overstapper'], dt.date(2025, 3, 1))
+    rijen = Rijen(kolommen, {v: set() for v in kolommen}, lambda code, i, veld, waarde=None, **p: gemeld.append((code, i, p)),
+                  FORMATS['MBO-overstapper'], dt.date(2025, 3, 1), list(range(2, 7)))
+    regel.check(rijen.voor(regel))
     assert gemeld == [('age_unusual', 1, {'leeftijd': 31, 'schoolsoort': 'het mbo'})]
+
+
+def test_every_rule_declares_codes_of_the_catalog_and_reads_only_its_columns():
+    """A rule is given only the columns it declares: reading another one fails."""
+    from portal.lijsten.errors import CATALOG
+    from portal.lijsten.validate import REGELS, Rijen
+    for regel in REGELS:
+        assert set(regel.codes) <= set(CATALOG), regel.codes
+    fmt = FORMATS['VO-overstapper']
+    rijen = Rijen({v: [None] for v in fmt.velden}, {v: set() for v in fmt.velden}, lambda *a, **k: None, fmt,
+                  dt.date(2025, 3, 1), [2])
+    assert set(rijen.voor(REGELS[0]).kolommen) == {'bsn', 'onderwijsnummer'}
