@@ -126,3 +126,26 @@ def test_check_command_answers_every_cell_type_in_every_column(app, tmp_path, fm
             if naam == 'lang' and rijen is per_kolom:
                 assert {(e['row'], e['column']) for e in uit['errors']} >= \
                     {(i + 2, k.titel) for i, k in enumerate(fmt.kolommen)}, naam
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.test_validate import _celwaarden  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(fmt=st.sampled_from(list(FORMATS.values())), data=st.data())
+def test_check_command_never_crashes_on_any_mix_of_cell_types(app, tmp_path, fmt, data):
+    """A property through the app's own `leerlinglijst check`: any cell types in any columns."""
+    rijen = leerlingen(fmt, 3)
+    for kolom in data.draw(st.lists(st.sampled_from(fmt.kolommen), min_size=1, max_size=5, unique=True)):
+        for r in rijen:
+            r[kolom.titel] = data.draw(_celwaarden())
+    pad = tmp_path / 'lijst.xlsx'
+    pad.write_bytes(make_xlsx(fmt, rijen))
+    r = app.test_cli_runner().invoke(args=['leerlinglijst', 'check', str(pad), '--schoolsoort', fmt.schoolsoort,
+                                           '--soort', fmt.soort, '--json'])
+    assert r.exit_code in (0, 1), (r.output, r.exception)
+    assert json.loads(r.output)['rows'] == 3

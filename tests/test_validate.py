@@ -714,3 +714,12 @@ def test_titles_in_other_case_or_with_spaces_are_matched_and_their_values_read(f
     fout[1]['BSN'] = '123456789'
     r = check_bytes(maker(fmt, fout, titels=titels), fmt, vandaag=VANDAAG)
     assert gevonden(r) == {(3, 'BSN', 'bsn_checksum')}
+
+
+def test_true_and_1_in_one_column_are_two_different_cells():
+    """A set holds TRUE and 1 as one value; the check must not give the 1 the finding of TRUE."""
+    rijen = leerlingen(MBO_O, 3)
+    rijen[0]['Niveau'], rijen[1]['Niveau'], rijen[2]['Niveau'] = True, 1, 4.0
+    r = check(MBO_O, rijen)
+    assert {f for f in gevonden(r) if f[1] == 'Niveau'} == {(2, 'Niveau', 'mbo_niveau_invalid')}
+    assert list(r.kolommen['niveau']) == [None, 1, 4]

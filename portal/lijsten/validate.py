@@ -428,6 +428,10 @@ def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
     per_rij, a row position. A column whose values are all clean comes back as it is, without a copy.
     """
     try:
+        typen = set(map(type, waarden))
+        if bool in typen and (int in typen or float in typen):
+            # TRUE and 1 are one value in a set, but not one cell: parse such a column cell by cell.
+            raise TypeError
         uniek = set(waarden) if uniek is None else set(uniek)
     except TypeError:                     # an unhashable cell value: parse cell by cell
         uitkomsten = [_cel(v, lezen) for v in waarden]
