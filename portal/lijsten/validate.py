@@ -292,28 +292,7 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
     for bereik in sheet.merged:
         bevindingen.append(_samengevoegd(bereik))
 
-    # Which rows hold data; what lies outside the titled columns. Columns with few distinct
-    # values (required codes, dates) are looked at first: their sets are needed anyway.
-    breedte = max((j + 1 for j, s in enumerate(sleutels) if s), default=0)
-    titelrij_sleutels = sleutels[:breedte]
-    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: not k.verplicht) if k.veld in index]
-    volgorde = voorkeur + [j for j in range(len(kolommen)) if j not in voorkeur]
-    weg = _lege_rijen(kolommen, uniek, volgorde)       # positions (row index) of empty rows
-    lege = len(weg)
-    # A repeated title row is looked for through the required column with the fewest distinct
-    # values (its title is compared per distinct value; the set is needed anyway).
-    verplicht = [index[k.veld] for k in fmt.kolommen if k.verplicht and k.veld in index] or voorkeur[:1]
-    j = min(verplicht, key=lambda j: len(uniek(j)) if uniek(j) is not None else len(kolommen[j]))
-    for i in _herhaalde_titelrijen(kolommen, uniek, sleutels[j], j, titelrij_sleutels, breedte, weg):
-        bevindingen.append(Bevinding('duplicate_header_row', rij=i + 1))
-        weg.add(i)
-    zonder_titel = [j for j in range(len(kolommen)) if j >= breedte or not sleutels[j]]
-    for j in zonder_titel:
-        kolom = kolommen[j]
-        for i in _gevuld(kolom):
-            if i and i not in weg:
-                bevindingen.append(Bevinding('data_outside_columns', rij=i + 1, letter=kolomletter(j),
-                                             params={'_pos': j}))
+    weg, lege = _rijen_buiten_de_lijst(kolommen, uniek, index, sleutels, fmt, bevindingen)
     if lege:
         bevindingen.append(Bevinding('empty_rows_skipped', params={'aantal': lege}))
     if weg:
@@ -339,6 +318,32 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
     schoon, rijbevindingen = _check_rijen(fmt, index, kolom, rijnummers, vandaag, met_letters=True)
     bevindingen.extend(rijbevindingen)
     return _resultaat(fmt, len(rijnummers), bevindingen, schoon)
+
+
+def _rijen_buiten_de_lijst(kolommen, uniek, index, sleutels, fmt, bevindingen) -> tuple[set, int]:
+    """→ (positions of the rows that are no students: empty or a repeated title row, the number
+    of empty ones); reports repeated title rows and data in columns without a title."""
+    # Columns with few distinct values (required codes, dates) are looked at first: their sets
+    # are needed anyway.
+    breedte = max((j + 1 for j, s in enumerate(sleutels) if s), default=0)
+    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: not k.verplicht) if k.veld in index]
+    volgorde = voorkeur + [j for j in range(len(kolommen)) if j not in voorkeur]
+    weg = _lege_rijen(kolommen, uniek, volgorde)       # positions (row index) of empty rows
+    lege = len(weg)
+    # A repeated title row is looked for through the required column with the fewest distinct
+    # values (its title is compared per distinct value; the set is needed anyway).
+    verplicht = [index[k.veld] for k in fmt.kolommen if k.verplicht and k.veld in index] or voorkeur[:1]
+    j = min(verplicht, key=lambda j: len(uniek(j)) if uniek(j) is not None else len(kolommen[j]))
+    for i in _herhaalde_titelrijen(kolommen, uniek, sleutels[j], j, sleutels[:breedte], breedte, weg):
+        bevindingen.append(Bevinding('duplicate_header_row', rij=i + 1))
+        weg.add(i)
+    for j in range(len(kolommen)):
+        if j >= breedte or not sleutels[j]:
+            for i in _gevuld(kolommen[j]):
+                if i and i not in weg:
+                    bevindingen.append(Bevinding('data_outside_columns', rij=i + 1, letter=kolomletter(j),
+                                                 params={'_pos': j}))
+    return weg, lege
 
 
 def _gevuld(kolom) -> list[int]:
