@@ -120,9 +120,9 @@ class Sheet:
     def __init__(self, soort: str, naam: str | None, rijen: list[list] | None = None,
                  merged: list[str] | None = None, hidden_rows: set[int] | None = None,
                  marker: tuple[str, int] | None = None, *, kolommen: list | None = None,
-                 alleen_tekst: bool = False):
+                 langste: int | None = None):
         self.soort = soort                  # 'xlsx' or 'csv'
-        self.alleen_tekst = alleen_tekst    # every cell of `kolommen` is a str (the reader knows)
+        self.langste = langste              # the longest text, when the reader measured it
         self.naam = naam
         self._rijen = rijen
         self._kolommen = kolommen
@@ -222,9 +222,10 @@ def read_sheet(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
                 if data[:len(magic)] == magic:
                     raise Bestandsfout("file_type_unsupported", soort=soort)
             sheet = _read_csv(bytes(data), limieten)
-        cel = _te_lange_cel(sheet.kolommen, limieten)
-        if cel:
-            raise _cel_te_lang(limieten, cel)
+        if sheet.langste is None or sheet.langste > limieten.max_cell_chars:
+            cel = _te_lange_cel(sheet.kolommen, limieten)
+            if cel:
+                raise _cel_te_lang(limieten, cel)
         return sheet
     except Bestandsfout:
         raise
@@ -324,9 +325,9 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
         # Control characters do not occur in a real text export: this is some binary file.
         raise Bestandsfout("file_type_unsupported")
     sep = _detect_separator(tekst)
-    kolommen = _csv_kolommen(tekst, utf8, sep, limieten)
-    if kolommen is not None:
-        return Sheet(soort="csv", naam=None, kolommen=kolommen, alleen_tekst=True)
+    gelezen = _csv_kolommen(tekst, utf8, sep, limieten)
+    if gelezen is not None:
+        return Sheet(soort="csv", naam=None, kolommen=gelezen[0], langste=gelezen[1])
     reader = csv.reader(io.StringIO(tekst, newline=""), delimiter=sep, quotechar='"', doublequote=True, strict=False)
     try:
         rijen = list(reader)
@@ -347,10 +348,10 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
     _pad(rijen)
     # Columns, not rows: the validator works per column and takes '' for empty, so the cells
     # need no clean-up pass here (Sheet.rijen makes it when someone asks for rows).
-    return Sheet(soort="csv", naam=None, kolommen=_transponeer(rijen), alleen_tekst=True)
+    return Sheet(soort="csv", naam=None, kolommen=_transponeer(rijen))
 
 
-def _csv_kolommen(tekst: str, utf8: bytes, sep: str, limieten: Limieten) -> list[list] | None:
+def _csv_kolommen(tekst: str, utf8: bytes, sep: str, limieten: Limieten) -> tuple[list[list], int] | None:
     """The columns as polars' CSV reader gives them (Rust; '' or None for empty, every cell a
     text), when it reads the file as the csv module does: None for what polars refuses and the
     csv module reads leniently (rows of other widths, a stray quote) and for line breaks of a
@@ -365,7 +366,13 @@ def _csv_kolommen(tekst: str, utf8: bytes, sep: str, limieten: Limieten) -> list
         return None
     kolommen = [kolom.to_list() for kolom in df.get_columns()]
     _kolommen_afronden(kolommen, limieten)
-    return kolommen
+    return kolommen, _langste_in_polars(df)
+
+
+def _langste_in_polars(df: pl.DataFrame) -> int:
+    """The longest text of a DataFrame's text columns (counted as Python's len counts)."""
+    return max((kolom.str.len_chars().max() or 0 for kolom in df.get_columns() if kolom.dtype == pl.String),
+               default=0)
 
 
 def _te_lange_csv_cel(utf8: bytes, sep: str, limieten: Limieten) -> str | None:
@@ -580,23 +587,28 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
 
     # Every member is checked and the sheet's extent is bounded: calamine may read it now.
     # (calamine applies the 1904 date system itself; checked in the tests.)
-    kolommen = None
-    if not formules and _gewoon(sheet_xml, prefix):
-        kolommen = _fastexcel_kolommen(data, naam)
-    if kolommen is not None:
-        rijen = None
+    gelezen = _fastexcel_kolommen(data, naam) if not formules and _gewoon(sheet_xml, prefix) else None
+    rijen = langste = None
+    if gelezen is not None:
+        kolommen, langste = gelezen
         _kolommen_afronden(kolommen, limieten)
     else:
-        rijen = _normalise(_calamine(data, naam))
-        _overlay_errors(rijen, sheet_xml, prefix)
-        _overlay_formulas(rijen, formules)
+        rijen = _calamine(data, naam)
+        if formules or _FOUTCEL.search(sheet_xml):
+            # Cells calamine does not tell apart: rows with None and ints, the overlays put in.
+            rijen = _normalise(rijen)
+            _overlay_errors(rijen, sheet_xml, prefix)
+            _overlay_formulas(rijen, formules)
         _trim_trailing(rijen)
         if not _has_content(rijen):
             raise Bestandsfout("file_empty")
         _check_rows(rijen, limieten)
         _pad(rijen)
-    return Sheet(soort="xlsx", naam=naam, rijen=rijen, kolommen=kolommen, merged=_merged(sheet_xml, prefix),
-                 hidden_rows=_hidden_rows(rijtags, prefix), marker=_marker(workbook_xml))
+        # The validator reads columns and takes '' and 5.0 as calamine gives them; Sheet.rijen
+        # cleans them up when someone asks for rows.
+        kolommen, rijen = _transponeer(rijen), None
+    return Sheet(soort="xlsx", naam=naam, kolommen=kolommen, merged=_merged(sheet_xml, prefix),
+                 hidden_rows=_hidden_rows(rijtags, prefix), marker=_marker(workbook_xml), langste=langste)
 
 
 def _check_pakket(z: _Zip) -> None:
@@ -740,7 +752,7 @@ def _gewoon(xml: bytes, p: bytes) -> bool:
             and _FOUTCEL.search(xml) is None)
 
 
-def _fastexcel_kolommen(data: bytes, naam: str) -> list[list] | None:
+def _fastexcel_kolommen(data: bytes, naam: str) -> tuple[list[list], int] | None:
     """The sheet as columns (title first), from fastexcel's Arrow columns; None when a column
     holds more than one type (text and numbers, say): fastexcel would turn them all into text,
     and the validator must see each cell as typed (python-calamine reads those sheets)."""
@@ -753,7 +765,8 @@ def _fastexcel_kolommen(data: bytes, naam: str) -> list[list] | None:
         return None
     except Exception:
         raise Bestandsfout("file_corrupt") from None
-    return [[titel] + _python_waarden(kolom) for titel, kolom in zip(titels, df.get_columns())]
+    kolommen = [[titel] + _python_waarden(kolom) for titel, kolom in zip(titels, df.get_columns())]
+    return kolommen, max([_langste_in_polars(df)] + [len(t) for t in titels if t])
 
 
 def _titels(kolommen) -> list:
