@@ -578,8 +578,8 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     workbook_xml = xml_members["xl/workbook.xml"]
     naam, sheet_xml = _choose_sheet(_bladen(workbook_xml, xml_members))
     prefix = _prefix(sheet_xml)
+    _check_cellen(sheet_xml, prefix, limieten)          # first: a byte count bounds what follows
     rijtags = _check_dimensions(sheet_xml, prefix, limieten)
-    _check_cellen(sheet_xml, prefix, limieten)
     formules = _formulecellen(sheet_xml, prefix)
     _check_formules_in_titels(formules)
     if rijtags is None:
