@@ -84,7 +84,7 @@ def main():
     args = ap.parse_args()
     fmt = FORMATS[args.format]
     try:
-        import pyarrow  # noqa: F401
+        import pyarrow  # noqa: F401  (only whether it is installed)
         met_pyarrow = True
     except ImportError:
         met_pyarrow = False

@@ -398,7 +398,6 @@ def test_the_many_cell_workbook_is_refused_quickly_in_bounded_memory(tmp_path):
 
 # --- fastexcel's columns and python-calamine's cells agree --------------------------------------------
 def test_a_plain_sheet_read_through_fastexcel_equals_python_calamines_cells():
-    import python_calamine
     from portal.lijsten import reader
     wb = openpyxl.Workbook()
     ws = wb.active
