@@ -1,44 +1,44 @@
-"""Reading speed and peak memory: calamine raw vs openpyxl read-only vs read_sheet (ours) vs the
-whole check (check_bytes), for 1k/10k/50k rows of a 20-column sheet.
+"""The readers side by side, on the 50,000-row bench files of bench_check.py (bench/out/):
 
-    .venv/bin/python bench/bench_read.py [--rows 1000,10000,50000]
+  .xlsx: python-calamine (to_python), fastexcel (Arrow columns into a polars DataFrame, and on to
+         Python lists), openpyxl read-only (10,000 rows only), and read_sheet (ours, every check);
+  .csv:  the csv module (rows, transposed to columns), polars' read_csv, pyarrow's read_csv, and
+         read_sheet (ours).
 
-Memory: tracemalloc peak (Python heap only; calamine's Rust allocations are not seen) and the
-process's max RSS growth as a rough total.
+Each figure is the best of --repeat runs, taken in turns (a, b, c, a, b, c, ...) so that a busy
+spell of this shared machine weighs on all alike; the last column is the time relative to the
+first reader of its kind.
+
+    .venv/bin/python bench/bench_read.py [--format VO-overstapper] [--repeat 5]
 """
 import argparse
-import datetime
+import csv
 import io
 import os
-import resource
 import sys
 import time
-import tracemalloc
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+import fastexcel  # noqa: E402
 import openpyxl  # noqa: E402
+import polars as pl  # noqa: E402
 import python_calamine  # noqa: E402
 
+from bench.bench_check import FORMATS, bestand  # noqa: E402
 from portal.lijsten.reader import read_sheet  # noqa: E402
 
 
-def make(rows: int) -> bytes:
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("Leerlingen")
-    ws.append([f"Kolom{i}" for i in range(20)])
-    for r in range(rows):
-        ws.append([f"{r:06d}", 123456782, "Jan", "van der", f"Berg{r % 500}", "V", datetime.date(2010, 5, 3),
-                   "1234 AB", "Utrecht", "06-12345678", f"l{r}@voorbeeld.nl", "4B", 4, "VMBO-KB",
-                   "Zorg en welzijn", "mevr. De Vries", "MBO", "x", "y", r])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+def calamine(data):
+    return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
 
 
-def calamine_raw(data):
-    wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+def fastexcel_polars(data):
+    return pl.DataFrame(fastexcel.read_excel(data).load_sheet(0, header_row=0, schema_sample_rows=None))
+
+
+def fastexcel_lijsten(data):
+    return [k.to_list() for k in fastexcel_polars(data).get_columns()]
 
 
 def openpyxl_ro(data):
@@ -48,50 +48,62 @@ def openpyxl_ro(data):
     return rows
 
 
+def csv_module(data):
+    rijen = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";", strict=False))
+    return list(map(list, zip(*rijen)))
+
+
+def polars_csv(data):
+    return pl.read_csv(data, separator=";", has_header=False, infer_schema=False)
+
+
+def pyarrow_csv(data):
+    import pyarrow.csv as pacsv
+    return pacsv.read_csv(io.BytesIO(data), read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                          parse_options=pacsv.ParseOptions(delimiter=";"))
+
+
 def ours(data):
-    # The validator reads the columns; Sheet.rijen would build the rows on top (only on request).
     return read_sheet(data).kolommen
 
 
-def measure(fn, data, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn(data)
-        best = min(best, time.perf_counter() - t)
-    tracemalloc.start()
-    fn(data)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return best, peak
+def in_beurten(kandidaten, data, herhaal):
+    beste = {naam: float("inf") for naam, _ in kandidaten}
+    for _ in range(herhaal):
+        for naam, fn in kandidaten:
+            t = time.perf_counter()
+            fn(data)
+            beste[naam] = min(beste[naam], time.perf_counter() - t)
+    return beste
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", default="1000,10000,50000")
-    ap.add_argument("--no-openpyxl", action="store_true", help="skip the slow openpyxl column")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--format", default="VO-overstapper")
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    fmt = FORMATS[args.format]
     try:
-        from portal.lijsten.formats import FORMATS
-        from portal.lijsten.validate import check_bytes
-        fmt = FORMATS["VO-overstapper"]
-    except Exception:      # the validator is optional for this benchmark
-        check_bytes = fmt = None
-    print(f"{'rows':>7} {'reader':<22} {'seconds':>8} {'rows/s':>10} {'py peak MB':>10} {'x calamine':>10}")
-    for n in [int(x) for x in args.rows.split(",")]:
-        data = make(n)
-        base = None
-        kandidaten = [("calamine raw", calamine_raw)]
-        if not args.no_openpyxl:
-            kandidaten.append(("openpyxl read-only", openpyxl_ro))
-        kandidaten.append(("read_sheet (ours)", ours))
-        if check_bytes is not None:
-            kandidaten.append(("check_bytes (whole)", lambda d: check_bytes(d, fmt)))
-        for naam, fn in kandidaten:
-            sec, peak = measure(fn, data, repeat=1 if naam.startswith("openpyxl") and n > 10_000 else 3)
-            base = base or sec
-            print(f"{n:>7} {naam:<22} {sec:8.3f} {n / sec:10.0f} {peak / 1e6:10.1f} {sec / base:10.2f}")
-    print(f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        import pyarrow  # noqa: F401  (only whether it is installed)
+        met_pyarrow = True
+    except ImportError:
+        met_pyarrow = False
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for soort, kandidaten in (
+            ("xlsx", [("python-calamine", calamine), ("fastexcel -> polars", fastexcel_polars),
+                      ("fastexcel -> lists", fastexcel_lijsten), ("read_sheet (ours)", ours)]),
+            ("schoon.xlsx", [("python-calamine", calamine), ("fastexcel -> polars", fastexcel_polars),
+                             ("read_sheet (ours)", ours)]),
+            ("csv", [("csv module", csv_module), ("polars read_csv", polars_csv)]
+             + ([("pyarrow read_csv", pyarrow_csv)] if met_pyarrow else []) + [("read_sheet (ours)", ours)])):
+        data = bestand(fmt, 50_000, soort).read_bytes()
+        tijden = in_beurten(kandidaten, data, args.repeat)
+        eerste = tijden[kandidaten[0][0]]
+        for naam, _ in kandidaten:
+            print(f"{soort:12} {naam:22} {tijden[naam]:7.3f} s {50_000 / tijden[naam]:10,.0f} rows/s "
+                  f"{tijden[naam] / eerste:6.2f}")
+    data = bestand(fmt, 10_000, "xlsx").read_bytes()
+    print(f"{'xlsx 10k':12} {'openpyxl read-only':22} {in_beurten([('o', openpyxl_ro)], data, 1)['o']:7.3f} s")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,8 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
-from portal.lijsten.formats import max_lengte
+from portal.lijsten.formats import SCHOOLSOORTEN, max_lengte  # one list of schoolsoorten: the schema's
 
-SCHOOLSOORTEN = ("VO", "MBO")
 ROLLEN = {
     "vo_beheerder": "VO beheerder",
     "mbo_beheerder": "MBO beheerder",

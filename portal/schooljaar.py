@@ -1,9 +1,7 @@
 """The Dutch school year runs from 1 August to 31 July."""
 from datetime import date
 
-
-def startjaar(dag: date) -> int:
-    return dag.year if dag.month >= 8 else dag.year - 1
+from portal.lijsten.formats import schooljaar_start as startjaar
 
 
 def schooljaar(dag: date | None = None) -> str:

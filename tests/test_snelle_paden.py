@@ -1,8 +1,8 @@
 """The shortcuts over whole columns give exactly what the plain definitions give.
 
 (The per-rule column fast paths, `lezen.snel`, are gone: every cell goes through its parser, once
-per distinct value. What remains here: column reading equals the parser cell by cell, and the
-C scans of the reader.)
+per distinct value, and the reader's C module is gone. What remains here: column reading equals
+the parser cell by cell.)
 """
 from __future__ import annotations
 
@@ -102,13 +102,9 @@ def _eerste_gewoon(waarden):
 @given(st.lists(st.one_of(st.none(), st.sampled_from(['a', 'b', 'A', 'c1', '', 1.0, True, dt.date(2010, 1, 1)]),
                           st.integers(0, 3)), max_size=60))
 def test_repeated_values_are_found_with_their_first_row(waarden):
-    """In C (_snel.eerste) and in Python alike; 1, 1.0 and True are one value, as in a dict."""
+    """1, 1.0 and True are one value, as in a dict."""
     from portal.lijsten import validate
     assert validate._eerste(waarden) == _eerste_gewoon(waarden)
-    assert _snel.eerste(waarden) == _eerste_gewoon(waarden)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(validate, '_snel', None)
-        assert validate._eerste(waarden) == _eerste_gewoon(waarden)
 
 
 NAMEN = st.sampled_from(['Jan', 'jan', 'JAN', 'Piet', 'Zoë', 'ZOË', 'Straße', 'STRASSE', None])
@@ -147,223 +143,25 @@ def test_column_patches_give_the_parser_value_per_cell(waarden):
 
 def test_age_rule_per_date_still_looks_at_the_leerweg_of_each_row():
     """One date, decided once for both leerwegen: only the BOL rows of a 31-year-old are unusual."""
-    from portal.lijsten.validate import _regels_geboortedatum
+    from portal.lijsten.validate import REGELS, Rijen
+    [regel] = [r for r in REGELS if 'age_unusual' in r.codes]
     oud, jong = dt.date(1994, 1, 1), dt.date(2008, 1, 1)
-    kolommen = {'geboortedatum': [oud, oud, jong, oud, None], 'leerweg': ['BBL', 'BOL', 'BOL', None, 'BOL']}
+    kolommen = {'geboortedatum': [oud, oud, jong, oud, None], 'leerweg': ['BBL', 'BOL', 'BOL', None, 'BOL'],
+                'achternaam': ['a'] * 5}
     gemeld = []
-    _regels_geboortedatum(kolommen, lambda code, i, veld, waarde=None, **p: gemeld.append((code, i, p)),
-                          FORMATS['MBO-overstapper'], dt.date(2025, 3, 1))
+    rijen = Rijen(kolommen, {v: set() for v in kolommen}, lambda code, i, veld, waarde=None, **p: gemeld.append((code, i, p)),
+                  FORMATS['MBO-overstapper'], dt.date(2025, 3, 1), list(range(2, 7)))
+    regel.check(rijen.voor(regel))
     assert gemeld == [('age_unusual', 1, {'leeftijd': 31, 'schoolsoort': 'het mbo'})]
 
 
-# --- the C scans of the reader (portal/lijsten/_snel.c) -------------------------------------------
-import csv  # noqa: E402
-import io  # noqa: E402
-import re  # noqa: E402
-
-import pytest  # noqa: E402
-
-from portal.lijsten import _snel, reader  # noqa: E402   (bin/setup builds _snel; this fails without it)
-from portal.lijsten.reader import Bestandsfout, Limieten, read_sheet  # noqa: E402
-
-
-def _zonder_c(data):
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(reader, '_snel', None)
-        try:
-            return read_sheet(data)
-        except Bestandsfout as e:
-            return e.code
-
-
-def _gelezen(data):
-    try:
-        return read_sheet(data)
-    except Bestandsfout as e:
-        return e.code
-
-
-def _zelfde_sheet(a, b):
-    if isinstance(a, str) or isinstance(b, str):
-        assert a == b
-    else:
-        assert a.rijen == b.rijen and a.soort == b.soort
-
-
-CSV_TEKENS = st.text(alphabet='ab;,\t\r\n" é1', max_size=60)
-VELD_MAX = csv.field_size_limit()
-
-
-def _kolommen(data, sep=';', max_cols=200, max_rows=50_000):
-    return _snel.csv_kolommen(data, sep, max_cols, max_rows, VELD_MAX)
-
-
-def _csv_module(tekst, sep=';'):
-    rijen = list(csv.reader(io.StringIO(tekst, newline=''), delimiter=sep, quotechar='"', doublequote=True,
-                            strict=False))
-    while rijen and rijen[-1] == []:
-        rijen.pop()                 # empty trailing lines: the reader drops those rows anyway
-    return rijen
-
-
-@settings(max_examples=1000, deadline=None)
-@given(CSV_TEKENS, st.sampled_from([';', ',', '\t']))
-def test_c_csv_scan_gives_what_the_csv_module_gives(tekst, sep):
-    kolommen = _kolommen(tekst.encode(), sep)
-    if kolommen is not None:
-        rijen = _csv_module(tekst, sep)
-        assert len(set(map(len, rijen))) == 1
-        assert [list(k) for k in zip(*rijen)] == kolommen
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.text(alphabet='ab;"\r\n é', max_size=6), min_size=3, max_size=3), min_size=1, max_size=6),
-       st.sampled_from(['\r\n', '\n', '\r']))
-def test_c_csv_scan_reads_what_csv_writer_wrote_as_the_csv_module_does(rijen, eol):
-    for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_ALL):
-        uit = io.StringIO()
-        csv.writer(uit, delimiter=';', quoting=quoting, lineterminator=eol).writerows(rijen)
-        tekst = uit.getvalue()
-        gelezen = _csv_module(tekst)        # (a lone \r is only quoted when it is the line end)
-        kolommen = _kolommen(tekst.encode())
-        if gelezen and [] not in gelezen and len(set(map(len, gelezen))) == 1:
-            assert kolommen == [list(k) for k in zip(*gelezen)]
-        else:
-            assert kolommen is None
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(['', 'a', ' ', 'Zoë', '06-12345678', 'van der', '1']),
-                         min_size=3, max_size=3), min_size=1, max_size=8),
-       st.sampled_from(['\r\n', '\n', '\r']), st.booleans())
-def test_read_sheet_with_and_without_the_c_scan_is_the_same(rijen, eol, slot):
-    titels = 'Leerlingnummer;Voornaam;Achternaam'
-    tekst = eol.join([titels] + [';'.join(r) for r in rijen]) + (eol if slot else '')
-    for data in (tekst.encode(), b'\xef\xbb\xbf' + tekst.encode(), tekst.encode('cp1252')):
-        _zelfde_sheet(_gelezen(data), _zonder_c(data))
-
-
-def test_c_scan_reads_the_usual_export_and_shares_equal_values():
-    data = 'Klas;Naam\r\n4B;Zoë\r\n4B;Jan\r\n"4B";Zoë\r\n'.encode()
-    kolommen = _kolommen(data)
-    assert kolommen == [['Klas', '4B', '4B', '4B'], ['Naam', 'Zoë', 'Jan', 'Zoë']]
-    assert kolommen[0][1] is kolommen[0][3] and kolommen[1][1] is kolommen[1][3]
-    assert read_sheet(data).alleen_tekst
-
-
-def test_c_scan_follows_the_csv_module_on_quotes():
-    tekst = 'a;b\r\n"x;""y""";"z\r\nz"\r\n"p"q"r;s"t\r\n'
-    assert _kolommen(tekst.encode()) == [list(k) for k in zip(*_csv_module(tekst))]
-    assert _kolommen(tekst.encode()) == [['a', 'x;"y"', 'pq"r'], ['b', 'z\r\nz', 's"t']]
-    # A quote left open runs to the end of the text; a separator at the very end adds a field.
-    assert _kolommen(b'a\r\n"open;end') == [['a', 'open;end']] == [list(k) for k in zip(*_csv_module('a\r\n"open;end'))]
-    assert _kolommen(b'a;b\nc;') == [['a', 'c'], ['b', '']]
-
-
-@pytest.mark.parametrize('data', [
-    b'a;b\n\nc;d',          # an empty line: the csv module gives [] for it
-    b'a;b\nc;d;e',          # rows of other widths
-    b'a;b\r\r\nc;d',        # \r then \r\n: an empty line too
-    b'\xff;b\nc;d',         # not UTF-8
-    b'',
-])
-def test_c_scan_declines_what_it_does_not_know(data):
-    assert _kolommen(data) is None
-
-
-def test_c_scan_declines_more_rows_columns_or_longer_fields_than_allowed():
-    assert _kolommen(b'a;b;c\n1;2;3', max_cols=2) is None
-    assert _kolommen(b'a\n1\n2\n3', max_rows=2) is None
-    assert _kolommen(b'a\n1\n2', max_rows=2) == [['a', '1', '2']]
-    lang = b'x' * (VELD_MAX + 1)
-    assert _kolommen(b'a\n' + lang) is None and _kolommen(b'a\n"' + lang + b'"') is None
-    assert _kolommen(b'a\n' + lang[1:]) == [['a', lang[1:].decode()]]
-
-
-def test_c_scan_of_many_distinct_values_still_gives_each_its_own_text():
-    waarden = [f'L{i:07d}' for i in range(20_000)]
-    data = '\n'.join(['Leerlingnummer;Klas'] + [f'{w};4B' for w in waarden]).encode()
-    kolommen = _kolommen(data)
-    assert kolommen[0][1:] == waarden and set(map(id, kolommen[1][1:])) == {id(kolommen[1][1])}
-
-
-def _celrefs_regex(xml, p, digits):
-    return not re.search(rb'<' + re.escape(p) + rb'(?:c|row)(?! r="[A-Z]?[0-9]{1,%d}")[\s>/]' % digits, xml)
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from([b'<c r="A1"', b'<c r="AB1"', b'<c r="Z99999"', b'<c r="Z123456"', b'<c r=""',
-                                 b'<c r="a1"', b'<c', b'<cols', b'<row r="12"', b'<row', b'<rowBreaks', b'<x:c r="A1"',
-                                 b'<c t="s" r="A1"', b' ', b'>', b'/>', b'\t', b'\n', b'"', b'r=', b'<', b'A', b'1',
-                                 b'<c  r="A1"', b'<c\tr="A1"']), max_size=12),
-       st.sampled_from([b'', b'x:']), st.integers(1, 6))
-def test_c_cell_reference_scan_equals_the_regular_expression(delen, prefix, digits):
-    xml = b''.join(delen)
-    assert _snel.celrefs_gewoon(xml, prefix, digits) == _celrefs_regex(xml, prefix, digits)
-
-
-def test_a_cell_far_out_is_still_found_by_the_c_scan():
-    xml = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row>' \
-          b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
-    assert not _snel.celrefs_gewoon(xml, b'', 5)
-    assert _snel.celrefs_gewoon(xml.replace(b'1048576', b'3').replace(b'XFD', b'B'), b'', 5)
-    assert Limieten().max_rows == 50_000
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(['', 'a', 'Zoë', 1.0, 1, -0.0, 0.0, True, None, float('inf'),
-                                          dt.date(2010, 5, 3), dt.datetime(2010, 5, 3), dt.time(8, 30),
-                                          dt.datetime(2010, 5, 3, fold=1),
-                                          dt.datetime(2010, 5, 3, 12, tzinfo=dt.timezone.utc),
-                                          dt.datetime(2010, 5, 3, 13, tzinfo=dt.timezone(dt.timedelta(hours=1)))]),
-                         min_size=2, max_size=2), min_size=1, max_size=10))
-def test_c_transposition_equals_zip_and_shares_only_equal_values_of_one_type(rijen):
-    kolommen = _snel.transponeer(rijen)
-    verwacht = [list(k) for k in zip(*rijen)]
-    assert kolommen == verwacht
-    for kolom, origineel in zip(kolommen, verwacht):
-        for v, w in zip(kolom, origineel):
-            # -0.0 stays -0.0, 1 stays int, 13:00+01:00 is not replaced by the equal 12:00+00:00
-            assert type(v) is type(w) and repr(v) == repr(w)
-
-
-def test_c_transposition_declines_rows_of_other_widths():
-    assert _snel.transponeer([['a', 'b'], ['c']]) is None
-    assert _snel.transponeer([]) == []
-
-
-def test_c_transposition_shares_equal_cells_of_a_column():
-    a, b = ''.join(['4', 'B']), ''.join(['4', 'B'])
-    x, y = float('3'), float('3')
-    assert a is not b and x is not y
-    kolommen = _snel.transponeer([[a, x], [b, y]])
-    assert kolommen[0][0] is kolommen[0][1] and kolommen[1][0] is kolommen[1][1]
-
-
-def test_c_transposition_of_values_made_to_collide_is_still_exact():
-    """Floats whose hashes share their low bits pile up in one run of the table; past 32 steps a
-    cell is simply not shared (a file cannot make the scan slow this way)."""
-    rijen = [[float(8192 * (i % 300)), f'x{i % 300}'] for i in range(3000)]
-    kolommen = _snel.transponeer(rijen)
-    assert kolommen == [list(k) for k in zip(*rijen)]
-    assert len(set(map(id, kolommen[1]))) == 300          # the texts are shared as usual
-
-
-def test_c_transposition_runs_no_code_of_a_cells_own():
-    """An aware datetime's tzinfo is Python code (utcoffset, used by hash and ==); such cells are
-    not shared, so no cell can change the rows while they are transposed."""
-    class Raar(dt.tzinfo):
-        def utcoffset(self, d):
-            for rij in rijen:
-                rij.clear()
-            return dt.timedelta(0)
-    rijen = [[dt.datetime(2020, 1, 1, tzinfo=Raar()), f'x{i}'] for i in range(3)]
-    kolommen = _snel.transponeer(rijen)
-    assert [len(k) for k in kolommen] == [3, 3] and kolommen[1] == ['x0', 'x1', 'x2']
-
-
-def test_c_scan_limits_at_their_edges():
-    import sys
-    assert _kolommen(b'a', max_cols=0) is None
-    assert _kolommen(b'a\n1', max_rows=sys.maxsize) == [['a', '1']]
-    assert _kolommen(b'""x') == [['x']]
+def test_every_rule_declares_codes_of_the_catalog_and_reads_only_its_columns():
+    """A rule is given only the columns it declares: reading another one fails."""
+    from portal.lijsten.errors import CATALOG
+    from portal.lijsten.validate import REGELS, Rijen
+    for regel in REGELS:
+        assert set(regel.codes) <= set(CATALOG), regel.codes
+    fmt = FORMATS['VO-overstapper']
+    rijen = Rijen({v: [None] for v in fmt.velden}, {v: set() for v in fmt.velden}, lambda *a, **k: None, fmt,
+                  dt.date(2025, 3, 1), [2])
+    assert set(rijen.voor(REGELS[0]).kolommen) == {'bsn', 'onderwijsnummer'}

@@ -45,7 +45,11 @@ _ALLE = [
        'Kies bij Leerlingbestand het bestand op uw computer en klik op Opsturen.'),
     _f('file_too_large', 'E', BESTAND,
        'Het bestand is te groot (maximaal {max} MB). Verdeel de lijst over meer bestanden.',
-       'Verdeel de leerlingen over meer bestanden of verwijder lege werkbladen en afbeeldingen.'),
+       'Verdeel de leerlingen over meer bestanden of verwijder lege werkbladen en afbeeldingen.',
+       te_veel_cellen='Het werkblad is te groot om te controleren: het bevat meer dan {max_cellen} cellen. '
+                      'Een leerlinglijst heeft hooguit {max_rijen} leerlingen met de kolommen van het format. '
+                      'Verwijder kolommen en rijen die niet bij de lijst horen, of kopieer de leerlingen '
+                      'naar het format uit stap 3.'),
     _f('file_type_xls', 'E', BESTAND,
        'Dit is een oud Excel-bestand (.xls). Open het in Excel en kies Opslaan als → Excel-werkmap (.xlsx).',
        'Open het bestand in Excel en kies Opslaan als → Excel-werkmap (.xlsx).'),
@@ -76,7 +80,10 @@ _ALLE = [
                    'kiest.',
        waarde_te_lang='Het bestand wordt niet gelezen: er staat een waarde in van meer dan {max} tekens, meer dan '
                       'Excel in één cel kan bewaren. Zoek die waarde op en maak hem korter, of controleer of u '
-                      'het goede bestand kiest.'),
+                      'het goede bestand kiest.',
+       verre_cel='Het werkblad heeft inhoud ver buiten de lijst, in cel {cel} (een lijst loopt hooguit tot '
+                 'kolom {max_kolom} en rij {max_rij}). Verwijder die cel: selecteer hem (typ {cel} in het '
+                 'naamvak linksboven), kies Verwijderen en sla het bestand opnieuw op.'),
     _f('file_empty', 'E', BESTAND,
        'Het bestand is leeg. Vul de leerlingen in het format uit stap 3 in.',
        'Controleer of u het goede bestand kiest en of het opgeslagen is met de leerlingen erin.'),
@@ -145,7 +152,11 @@ _ALLE = [
                'vooraan).'),
     _f('formula_without_value', 'E', CEL_EN_RIJ,
        '{kolom} bevat een formule zonder opgeslagen waarde (rij {rij}); kopieer de kolom en plak als waarden.',
-       'Kopieer de kolom en kies Plakken speciaal → Waarden, en sla het bestand op in Excel.'),
+       'Kopieer de kolom en kies Plakken speciaal → Waarden, en sla het bestand op in Excel.',
+       formule='{kolom} bevat een formule (rij {rij}); een leerlinglijst mag alleen waarden bevatten. '
+               'Kopieer de kolom en kies Plakken speciaal → Waarden.',
+       formule_titel='Het bestand wordt niet gelezen: de kolomtitels bevatten formules, in cel {cellen}. '
+                     'Typ de titels zelf in, of kopieer ze en kies Plakken speciaal → Waarden.'),
     _f('cell_error_value', 'E', CEL_EN_RIJ,
        '{kolom} bevat een Excel-foutwaarde ({waarde}) (rij {rij}); vul de echte waarde in.',
        'Herstel de formule of vul de waarde zelf in.'),

@@ -23,6 +23,12 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 SCHOOLSOORTEN = ('VO', 'MBO')
+
+
+def schooljaar_start(dag: dt.date) -> int:
+    """The year in which the schooljaar of `dag` started: it runs from 1 August to 31 July."""
+    return dag.year if dag.month >= 8 else dag.year - 1
+
 SOORTEN = {'overstapper': 'Potentiële overstapper', 'niet-overstapper': 'Niet-overstapper'}
 
 GEEN: tuple = ()          # no findings; shared so the happy path allocates nothing

@@ -5,20 +5,28 @@ broken file can fail ends in a `Bestandsfout` with a code of the error catalog; 
 traceback, no unbounded memory, no hang.
 
 An .xlsx is checked before any XML reaches a parser: the zip directory (member count,
-declared sizes, compression ratio, duplicate and encrypted members), and every XML
-member is inflated by us through a bounded decompressor, so a zip that lies about its
-sizes is caught before python-calamine (which trusts the directory) reads it. The cell
-values come from calamine (Rust); what calamine does not tell us (error values,
-formulas without a cached value, merged ranges, hidden rows, the template marker)
-comes from regular expressions over the raw XML bytes, which run at C speed.
+declared sizes, compression ratio, duplicate and encrypted members), and every XML member
+is inflated through a bounded decompressor (zipfile finds it, zlib inflates it, never beyond
+its declared size), so a zip that lies about its sizes is caught before calamine (which
+trusts the directory) reads it. The work is bounded by cells: a sheet larger than
+Limieten.max_sheet_bytes unpacked, or with more than Limieten.max_cells cells, is refused
+before any value is read. A formula cell is read as FORMULE_ZONDER_WAARDE, cached value or
+not, so that the check names it and refuses the list (a formula must not reach the helpdesk).
+
+The values come from calamine (Rust): through fastexcel as Arrow columns when every column
+holds one type (the usual list), else through python-calamine, cell by cell as typed. What
+calamine does not tell us (error values, merged ranges, hidden rows, the template marker)
+comes from regular expressions over the raw XML bytes.
 """
 from __future__ import annotations
 
+import copy
 import csv
+import datetime as dt
 import html
 import io
+import logging
 import re
-import threading
 import zipfile
 import zlib
 from itertools import compress, repeat
@@ -26,24 +34,13 @@ from dataclasses import dataclass
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
+import fastexcel
+import polars as pl
 import python_calamine
 
-try:
-    # ISA-L's inflate and CRC (python-isal, same API as zlib) are 2-3× and 5× faster than zlib's:
-    # on a 50,000-row sheet (48 MB of XML) ~0.04 s instead of ~0.11 s. zlib when it is missing.
-    from isal import isal_zlib as _inflate
-    _INFLATE_FOUT = (zlib.error, _inflate.error)
-except ImportError:  # pragma: no cover - isal is in requirements.txt
-    _inflate = zlib
-    _INFLATE_FOUT = (zlib.error,)
-
-try:
-    # The reader's inner loops in C (portal/lijsten/_snel.c, built by bin/setup): a CSV straight
-    # into columns, a grid transposed, the cell-reference scan of a sheet, the longest text. Each
-    # declines what it does not know, and the code below then does the same in Python, slower.
-    from . import _snel
-except ImportError:  # pragma: no cover - bin/setup builds it; tests/test_snelle_paden.py needs it
-    _snel = None
+# fastexcel logs at WARNING level when it guesses a column's type; an upload's columns are not
+# worth a log line each (a mixed column is read through python-calamine instead).
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 __all__ = [
     "Limieten", "FormuleZonderWaarde", "Foutwaarde", "Bestandsfout", "Sheet",
@@ -62,6 +59,10 @@ class Limieten:
     max_unpacked_bytes: int = 300 * 1024 * 1024   # sum of declared member sizes
     max_members: int = 1_000
     max_ratio: int = 200              # compression ratio per (large) member
+    # The work a sheet may cost: 50,000 rows of twice the widest format; a real list of 50,000
+    # rows is 50-60 MB of sheet XML.
+    max_cells: int = 2_500_000
+    max_sheet_bytes: int = 150 * 1024 * 1024
 
 
 class FormuleZonderWaarde:
@@ -119,9 +120,9 @@ class Sheet:
     def __init__(self, soort: str, naam: str | None, rijen: list[list] | None = None,
                  merged: list[str] | None = None, hidden_rows: set[int] | None = None,
                  marker: tuple[str, int] | None = None, *, kolommen: list | None = None,
-                 alleen_tekst: bool = False):
+                 langste: int | None = None):
         self.soort = soort                  # 'xlsx' or 'csv'
-        self.alleen_tekst = alleen_tekst    # every cell of `kolommen` is a str (the reader knows)
+        self.langste = langste              # the longest text, when the reader measured it
         self.naam = naam
         self._rijen = rijen
         self._kolommen = kolommen
@@ -221,9 +222,10 @@ def read_sheet(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
                 if data[:len(magic)] == magic:
                     raise Bestandsfout("file_type_unsupported", soort=soort)
             sheet = _read_csv(bytes(data), limieten)
-        cel = _te_lange_cel(sheet.kolommen, limieten)
-        if cel:
-            raise _cel_te_lang(limieten, cel)
+        if sheet.langste is None or sheet.langste > limieten.max_cell_chars:
+            cel = _te_lange_cel(sheet.kolommen, limieten)
+            if cel:
+                raise _cel_te_lang(limieten, cel)
         return sheet
     except Bestandsfout:
         raise
@@ -256,14 +258,12 @@ def _te_lange_cel(kolommen, limieten: Limieten) -> str | None:
 
 
 def _langste_tekst(kolommen) -> int:
-    if _snel is not None:
-        return _snel.langste_tekst(kolommen)
     return max(map(_langste_in, kolommen), default=0)
 
 
 def _langste_in(kolom) -> int:
     try:
-        return max(map(len, kolom), default=0)          # a column of texts (every CSV column)
+        return max(map(len, filter(None, kolom)), default=0)    # a column of texts and Nones
     except TypeError:                                   # numbers or dates among them
         return max(map(len, compress(kolom, map(isinstance, kolom, repeat(str)))), default=0)
 
@@ -325,9 +325,9 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
         # Control characters do not occur in a real text export: this is some binary file.
         raise Bestandsfout("file_type_unsupported")
     sep = _detect_separator(tekst)
-    kolommen = _csv_kolommen(utf8, sep, limieten)
-    if kolommen is not None:
-        return Sheet(soort="csv", naam=None, kolommen=kolommen, alleen_tekst=True)
+    gelezen = _csv_kolommen(tekst, utf8, sep, limieten)
+    if gelezen is not None:
+        return Sheet(soort="csv", naam=None, kolommen=gelezen[0], langste=gelezen[1])
     reader = csv.reader(io.StringIO(tekst, newline=""), delimiter=sep, quotechar='"', doublequote=True, strict=False)
     try:
         rijen = list(reader)
@@ -351,30 +351,44 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
     return Sheet(soort="csv", naam=None, kolommen=_transponeer(rijen))
 
 
-def _csv_kolommen(utf8: bytes, sep: str, limieten: Limieten) -> list[list[str]] | None:
-    """An export of one width without empty lines (the usual one, quoted or not), read by the C
-    scan of _snel straight into columns whose equal values share one string: what the csv module
-    gives, transposed (tests/test_snelle_paden.py holds them equal). None when it declines."""
-    if _snel is None:
+def _csv_kolommen(tekst: str, utf8: bytes, sep: str, limieten: Limieten) -> tuple[list[list], int] | None:
+    """The columns as polars' CSV reader gives them (Rust; '' or None for empty, every cell a
+    text), when it reads the file as the csv module does: None for what polars refuses and the
+    csv module reads leniently (rows of other widths, a stray quote) and for line breaks of a
+    lone CR, which polars does not take for line breaks. The csv module reads those files."""
+    if tekst.count("\r") != tekst.count("\r\n"):
         return None
-    kolommen = _snel.csv_kolommen(utf8, sep, limieten.max_cols, limieten.max_rows, csv.field_size_limit())
-    if kolommen is None:
+    try:
+        df = pl.read_csv(utf8, separator=sep, has_header=False, infer_schema=False, quote_char='"')
+    except Exception:
         return None
-    while kolommen[0] and not any(k[-1].strip() for k in kolommen):
-        for k in kolommen:          # trailing rows of empty cells (;;;;), as _trim_trailing
-            k.pop()
-    if not kolommen[0]:
-        raise Bestandsfout("file_empty")
-    return kolommen
+    if df.width > limieten.max_cols:
+        return None
+    kolommen = [kolom.to_list() for kolom in df.get_columns()]
+    _kolommen_afronden(kolommen, limieten)
+    return kolommen, _langste_in_polars(df)
+
+
+def _langste_in_polars(df: pl.DataFrame) -> int:
+    """The longest text of a DataFrame's text columns (counted as Python's len counts)."""
+    return max((kolom.str.len_chars().max() or 0 for kolom in df.get_columns() if kolom.dtype == pl.String),
+               default=0)
 
 
 def _te_lange_csv_cel(utf8: bytes, sep: str, limieten: Limieten) -> str | None:
-    """Where the field lies that the csv module refused for its length: the C scan, without a
-    field limit, can tell when the file is otherwise plain."""
-    if _snel is None:
+    """Where the field lies that the csv module refused for its length (over its field limit):
+    polars' reader has no such limit. None when polars cannot read the file either."""
+    try:
+        df = pl.read_csv(utf8, separator=sep, has_header=False, infer_schema=False,
+                         truncate_ragged_lines=True, quote_char='"')
+    except Exception:
         return None
-    kolommen = _snel.csv_kolommen(utf8, sep, limieten.max_cols, limieten.max_rows, len(utf8))
-    return _te_lange_cel(kolommen, limieten) if kolommen is not None else None
+    lengtes = df.select(pl.all().str.len_chars())
+    for j, kolom in enumerate(lengtes.get_columns()):
+        rijen = (kolom > limieten.max_cell_chars).arg_true()
+        if len(rijen):
+            return f"{kolomletter(j)}{rijen[0] + 1}"
+    return None
 
 
 def _detect_separator(tekst: str) -> str:
@@ -467,36 +481,43 @@ class _Zip:
                 raise Bestandsfout("file_corrupt")
         if totaal > limieten.max_unpacked_bytes:
             raise Bestandsfout("file_unsafe")
+        self.zf = zf
         self.infos = {info.filename: info for info in infos}
         self.lower = {name.lower(): name for name in self.infos}
 
     def has(self, name: str) -> bool:
         return name.lower() in self.lower
 
+    def info(self, name: str) -> zipfile.ZipInfo:
+        return self.infos[self.lower[name.lower()]]
+
     def read(self, name: str) -> bytes:
-        """Inflate one member ourselves, never beyond its declared size."""
-        info = self.infos[self.lower[name.lower()]]
-        data = self.data
-        off = info.header_offset
-        if data[off:off + 4] != _ZIP:
-            raise Bestandsfout("file_corrupt")
-        n = int.from_bytes(data[off + 26:off + 28], "little")
-        e = int.from_bytes(data[off + 28:off + 30], "little")
-        start = off + 30 + n + e
-        eind = start + info.compress_size
-        if eind > len(data):
-            raise Bestandsfout("file_corrupt")
-        raw = memoryview(data)[start:eind]
+        """One member, never inflated beyond its declared size, its CRC checked.
+
+        zipfile finds the member's data (and checks its local header); the stream is asked
+        for as stored, so that zlib, told the declared size, can tell a stream that holds more
+        (a lying zip: zipfile itself would stop at the declared size and pass it).
+        """
+        info = self.info(name)
         size = info.file_size
+        ruw = copy.copy(info)
+        ruw.compress_type, ruw.file_size, ruw.CRC = zipfile.ZIP_STORED, info.compress_size, None
+        try:
+            with self.zf.open(ruw) as f:
+                raw = f.read()
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            raise Bestandsfout("file_corrupt") from None
+        if len(raw) != info.compress_size:
+            raise Bestandsfout("file_corrupt")
         if info.compress_type == zipfile.ZIP_STORED:
             if info.compress_size != size:
                 raise Bestandsfout("file_unsafe")
-            out = bytes(raw)
+            out = raw
         else:
-            d = _inflate.decompressobj(-15)
+            d = zlib.decompressobj(-15)
             try:
                 out = d.decompress(raw, size + 1)
-            except _INFLATE_FOUT:
+            except zlib.error:
                 raise Bestandsfout("file_corrupt") from None
             if len(out) > size or (d.unconsumed_tail and not d.eof):
                 # The stream inflates to more than the directory says: a lying zip.
@@ -505,7 +526,7 @@ class _Zip:
                 raise Bestandsfout("file_corrupt")      # truncated stream
             if len(out) != size:
                 raise Bestandsfout("file_unsafe")
-        if _inflate.crc32(out) != info.CRC:
+        if zlib.crc32(out) != info.CRC:
             raise Bestandsfout("file_corrupt")
         return out
 
@@ -545,7 +566,6 @@ def _parse_xml(xml: bytes):
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 _MARKER_RE = re.compile(
     rb'<(?:\w+:)?definedName\b[^>]*\bname="' + MARKER_NAAM.encode() + rb'"[^>]*>(.*?)</(?:\w+:)?definedName>', re.S)
@@ -553,7 +573,46 @@ _MARKER_RE = re.compile(
 
 def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     z = _Zip(data, limieten)
+    _check_pakket(z)
+    xml_members = _xml_leden(z, limieten)
+    workbook_xml = xml_members["xl/workbook.xml"]
+    naam, sheet_xml = _choose_sheet(_bladen(workbook_xml, xml_members))
+    prefix = _prefix(sheet_xml)
+    _check_cellen(sheet_xml, prefix, limieten)          # first: a byte count bounds what follows
+    rijtags = _check_dimensions(sheet_xml, prefix, limieten)
+    formules = _formulecellen(sheet_xml, prefix)
+    _check_formules_in_titels(formules)
+    if rijtags is None:
+        rijtags = _rijtags(sheet_xml, prefix, limieten)
 
+    # Every member is checked and the sheet's extent is bounded: calamine may read it now.
+    # (calamine applies the 1904 date system itself; checked in the tests.)
+    gelezen = _fastexcel_kolommen(data, naam) if not formules and _gewoon(sheet_xml, prefix) else None
+    rijen = langste = None
+    if gelezen is not None:
+        kolommen, langste = gelezen
+        _kolommen_afronden(kolommen, limieten)
+    else:
+        rijen = _calamine(data, naam)
+        if formules or _FOUTCEL.search(sheet_xml):
+            # Cells calamine does not tell apart: rows with None and ints, the overlays put in.
+            rijen = _normalise(rijen)
+            _overlay_errors(rijen, sheet_xml, prefix)
+            _overlay_formulas(rijen, formules)
+        _trim_trailing(rijen)
+        if not _has_content(rijen):
+            raise Bestandsfout("file_empty")
+        _check_rows(rijen, limieten)
+        _pad(rijen)
+        # The validator reads columns and takes '' and 5.0 as calamine gives them; Sheet.rijen
+        # cleans them up when someone asks for rows.
+        kolommen, rijen = _transponeer(rijen), None
+    return Sheet(soort="xlsx", naam=naam, kolommen=kolommen, merged=_merged(sheet_xml, prefix),
+                 hidden_rows=_hidden_rows(rijtags, prefix), marker=_marker(workbook_xml), langste=langste)
+
+
+def _check_pakket(z: _Zip) -> None:
+    """The package is a plain .xlsx: not an .ods, .docx, .pptx, .xlsb, Strict or with macros."""
     if z.has("mimetype"):
         if z.read("mimetype").strip().startswith(_CT_ODS):
             raise Bestandsfout("file_type_unsupported", soort="ods")
@@ -564,7 +623,6 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
         raise Bestandsfout("file_type_unsupported", soort="pptx")
     if not z.has("[Content_Types].xml"):
         raise Bestandsfout("file_type_unsupported")
-
     content_types = _check_xml(z.read("[Content_Types].xml"))
     if (b"macroEnabled" in content_types or b"vbaProject" in content_types
             or any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in z.lower)):
@@ -576,20 +634,27 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     if not z.has("xl/workbook.xml"):
         raise Bestandsfout("file_corrupt")
 
-    # Every XML member calamine may read is inflated by us first (bounded, CRC-checked)
-    # and checked for DTDs. Sheets are kept for the checks below.
+
+def _xml_leden(z: _Zip, limieten: Limieten) -> dict[str, bytes]:
+    """Every XML member calamine may read, inflated (bounded, CRC-checked) and checked for DTDs;
+    → the sheets and the workbook's own members, by lower-case name."""
     xml_members = {}
     for name in z.infos:
         low = name.lower()
+        if low.startswith("xl/worksheets/") and z.info(name).file_size > limieten.max_sheet_bytes:
+            # Refused before it is inflated: the work of a check is bounded by the sheet's size.
+            raise _te_veel_cellen(limieten)
         if low.endswith((".xml", ".rels", ".vml")):
             xml = _check_xml(z.read(name))
             if _STRICT in xml[:4000] and low.startswith("xl/"):
                 raise Bestandsfout("file_strict_ooxml")
             if low.startswith("xl/worksheets/") or low in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
                 xml_members[low] = xml
-            # other members were only checked; drop them
+    return xml_members
 
-    workbook_xml = xml_members["xl/workbook.xml"]
+
+def _bladen(workbook_xml: bytes, xml_members: dict[str, bytes]) -> list[tuple[str, bytes, bool]]:
+    """(naam, sheet XML, zichtbaar) of every worksheet the workbook lists."""
     wb = _parse_xml(workbook_xml)
     if _STRICT.decode() in wb.tag:
         raise Bestandsfout("file_strict_ooxml")
@@ -598,124 +663,159 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
         for rel in _parse_xml(xml_members["xl/_rels/workbook.xml.rels"]):
             if rel.get("Type") == _WORKSHEET_REL:
                 rels[rel.get("Id")] = rel.get("Target") or ""
-
-    bladen = []     # (naam, xml bytes, zichtbaar)
+    bladen = []
     sheets_el = wb.find(f"{_NS_MAIN}sheets")
     for el in (sheets_el if sheets_el is not None else []):
-        naam = el.get("name")
-        rid = el.get(f"{_NS_R}id")
-        target = rels.get(rid)
+        naam, target = el.get("name"), rels.get(el.get(f"{_NS_R}id"))
         if naam is None or target is None:
             continue      # a chart sheet or a dangling entry: no cells to read
-        path = _resolve(target).lower()
-        xml = xml_members.get(path)
+        xml = xml_members.get(_resolve(target).lower())
         if xml is None:
             raise Bestandsfout("file_corrupt")
         bladen.append((naam, xml, el.get("state", "visible") == "visible"))
     if not bladen:
         raise Bestandsfout("file_corrupt")
+    return bladen
 
-    date1904 = bool(re.search(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"', workbook_xml))
-    naam, sheet_xml = _choose_sheet(bladen)
-    prefix = _prefix(sheet_xml)
-    rijtags = _check_dimensions(sheet_xml, prefix, limieten)
 
-    # Every member is checked and the sheet's extent is bounded: calamine may read it now. It does
-    # so in a thread of its own while the scans below run here (its Rust part lets go of the GIL).
-    calamine = _Calamine(data, naam)
-    calamine.start()
-    try:
-        if rijtags is None:
-            rijtags = _rijtags(sheet_xml, prefix, limieten)
-        overlay = _overlay_nodig(sheet_xml, prefix)
-        merged = _merged(sheet_xml, prefix)
-        hidden_rows = _hidden_rows(rijtags, prefix)
-        marker = _marker(workbook_xml)
-    finally:
-        calamine.join()
-    waarden = calamine.uitkomst()
-    del date1904  # calamine applies the 1904 date system itself (checked in the tests)
-    if overlay:
-        rijen = _normalise(waarden)
-        _overlay_errors(rijen, sheet_xml, prefix)
-        _overlay_formulas(rijen, sheet_xml, prefix)
-        kolommen = None
-    else:
-        rijen = waarden
-    _trim_trailing(rijen)
-    if not _has_content(rijen):
+def _kolommen_afronden(kolommen: list[list], limieten: Limieten) -> None:
+    """Columns read by polars or fastexcel: trailing empty rows dropped, the row limit checked."""
+    _trim_trailing_kolommen(kolommen)
+    if not kolommen or not any(map(_row_has_content, kolommen)):
         raise Bestandsfout("file_empty")
-    _check_rows(rijen, limieten)
-    _pad(rijen)
-    if rijen is waarden:
-        # The usual case: calamine's grid, transposed, is what the validator reads ('' for
-        # empty, 5.0 for 5 included); Sheet.rijen cleans it up when someone asks for rows.
-        kolommen = _transponeer(waarden)
-        rijen = None
-
-    return Sheet(
-        soort="xlsx",
-        naam=naam,
-        rijen=rijen,
-        kolommen=kolommen,
-        merged=merged,
-        hidden_rows=hidden_rows,
-        marker=marker,
-    )
+    if len(kolommen[0]) - 1 > limieten.max_rows:
+        _check_rows(list(map(list, zip(*kolommen))), limieten)
 
 
-class _Calamine(threading.Thread):
-    """calamine reading one sheet in a thread of its own.
+def _te_veel_cellen(limieten: Limieten) -> Bestandsfout:
+    return Bestandsfout("file_too_large", soort="te_veel_cellen", max_cellen=_getal(limieten.max_cells),
+                        max_rijen=_getal(limieten.max_rows))
 
-    get_sheet_by_name (the XML parse, ~90 % of calamine's time) runs in Rust without the GIL, so
-    the reader's own scans of the sheet overlap with it on a machine with two cores or more (on one
-    core the two simply take turns). Opening the workbook reads the upload through a Python file
-    object, which needs the GIL (a long regex search here would stall it): that part is done
-    before the thread starts. Create it only after every check that must precede calamine.
-    """
 
-    def __init__(self, data: bytes, naam: str):
-        super().__init__(name="calamine", daemon=True)
-        self._naam = naam
-        self._waarden = None
-        self._fout = None
-        self._wb = _calamine_open(data)     # may raise Bestandsfout; no thread then
+def _getal(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
-    def run(self):
-        try:
-            self._waarden = _calamine_blad(self._wb, self._naam)
-        except Bestandsfout as e:
-            self._fout = e
-        except BaseException:  # pragma: no cover - _calamine_blad turns everything into a Bestandsfout
-            self._fout = Bestandsfout("file_corrupt")
-        finally:
-            self._wb = None
 
-    def uitkomst(self) -> list[list]:
-        self.join()
-        if self._fout is not None:
-            raise self._fout
-        return self._waarden
+def _check_cellen(xml: bytes, p: bytes, limieten: Limieten) -> None:
+    """At most max_cells cells: a sheet of 42,000 rows × 200 numbers passes every zip check, but
+    checking it would cost gigabytes. Counting the cell tags is a byte count, no parse."""
+    cellen = xml.count(b"<" + p + b"c ") + xml.count(b"<" + p + b"c>")
+    if cellen > limieten.max_cells:
+        raise _te_veel_cellen(limieten)
+
+
+_MAX_GENOEMD = 5
+
+
+def _formulecellen(xml: bytes, p: bytes) -> list[str]:
+    """The references of the cells that hold a formula, cached value or not."""
+    ep = re.escape(p)
+    if not re.search(rb"<" + ep + rb"f[\s>/]", xml):
+        return []
+    cel = re.compile(rb"<" + ep + rb"c\b([^>]*)>(?:(?!</" + ep + rb"c>).)*?<" + ep + rb"f[\s>/]", re.S)
+    refs = []
+    for m in cel.finditer(xml):
+        ref = _REF.search(m.group(1))
+        refs.append((ref.group(1) + ref.group(2)).decode("ascii") if ref else "?")
+    return refs
+
+
+def _check_formules_in_titels(refs: list[str]) -> None:
+    """A formula among the titles has no cell of its own to be named in: refuse the file."""
+    in_titels = [r for r in refs if r == "?" or re.fullmatch(r"[A-Z]+1", r)]
+    if not in_titels:
+        return
+    genoemd = ", ".join(in_titels[:_MAX_GENOEMD])
+    if len(in_titels) > _MAX_GENOEMD:
+        genoemd += f" en nog {len(in_titels) - _MAX_GENOEMD} andere"
+    raise Bestandsfout("formula_without_value", soort="formule_titel", cellen=genoemd, aantal=len(in_titels))
+
+
+def _overlay_formulas(rijen: list[list], refs: list[str]) -> None:
+    """Every formula cell becomes FORMULE_ZONDER_WAARDE, cached value or not: the check names it
+    (formula_without_value) and the list is not accepted, so a formula such as HYPERLINK(…&B2)
+    never reaches the helpdesk's Excel with the original file."""
+    for ref in refs:
+        m = re.fullmatch(r"([A-Z]+)([0-9]+)", ref)
+        _put(rijen, (int(m.group(2)) - 1, kolomindex(m.group(1))), FORMULE_ZONDER_WAARDE)
+
+
+def _gewoon(xml: bytes, p: bytes) -> bool:
+    """Can fastexcel's columns stand for the sheet as it is? They start at the first row and
+    column that hold a value, so the sheet must have a value in row 1 and one in column A; and
+    it must hold no error values (which come from the XML, cell by cell, below)."""
+    ep = re.escape(p)
+    waarde = rb'"[^>]*>\s*<' + ep + rb"(?:v|is)\b"
+    eerste = re.search(rb"<" + ep + rb'c r="[A-Z]+([0-9]+)' + waarde, xml)
+    return (eerste is not None and eerste.group(1) == b"1"
+            and re.search(rb"<" + ep + rb'c r="A[0-9]+' + waarde, xml) is not None
+            and _FOUTCEL.search(xml) is None)
+
+
+def _fastexcel_kolommen(data: bytes, naam: str) -> tuple[list[list], int] | None:
+    """The sheet as columns (title first), from fastexcel's Arrow columns; None when a column
+    holds more than one type (text and numbers, say): fastexcel would turn them all into text,
+    and the validator must see each cell as typed (python-calamine reads those sheets)."""
+    try:
+        blad = fastexcel.read_excel(data).load_sheet(naam, header_row=0, schema_sample_rows=None,
+                                                     dtype_coercion="strict")
+        df = pl.DataFrame(blad)
+        titels = _titels(blad.available_columns())
+    except fastexcel.UnsupportedColumnTypeCombinationError:
+        return None
+    except Exception:
+        raise Bestandsfout("file_corrupt") from None
+    kolommen = [[titel] + _python_waarden(kolom) for titel, kolom in zip(titels, df.get_columns())]
+    return kolommen, max([_langste_in_polars(df)] + [len(t) for t in titels if t])
+
+
+def _titels(kolommen) -> list:
+    """The title row as in the sheet: fastexcel names an untitled column itself and gives a
+    repeated title a suffix (BSN, BSN_1); both are undone."""
+    titels, gezien = [], set()
+    for kolom in kolommen:
+        titel = kolom.name if str(kolom.column_name_from) == "looked_up" else None
+        if titel is not None:
+            m = re.fullmatch(r"(.*)_[0-9]+", titel, re.S)
+            if m and m.group(1) in gezien:
+                titel = m.group(1)
+            gezien.add(titel)
+        titels.append(titel)
+    return titels
+
+
+_NUL_DAG = dt.date(1900, 1, 1)
+
+
+def _python_waarden(kolom: pl.Series) -> list:
+    """A column's values as python-calamine gives them: a moment at midnight is a date, one
+    before 1900 (a time of day only) a time."""
+    waarden = kolom.to_list()
+    if kolom.dtype == pl.Datetime:
+        omzetting = {}
+        for w in set(waarden):
+            if w is None:
+                continue
+            if w.date() < _NUL_DAG:
+                omzetting[w] = w.time()
+            elif not (w.hour or w.minute or w.second or w.microsecond):
+                omzetting[w] = w.date()
+        waarden = [omzetting.get(w, w) for w in waarden]
+    return waarden
+
+
+def _trim_trailing_kolommen(kolommen: list[list]) -> None:
+    while kolommen and kolommen[0] and not _row_has_content([k[-1] for k in kolommen]):
+        for k in kolommen:
+            k.pop()
 
 
 def _calamine(data: bytes, naam: str) -> list[list]:
-    """calamine's values of sheet `naam` (the grid as read: '' for empty, floats for numbers)."""
-    return _calamine_blad(_calamine_open(data), naam)
-
-
-def _calamine_open(data: bytes):
+    """python-calamine's values of sheet `naam` (the grid as read: '' for empty, floats for numbers)."""
     try:
-        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return wb.get_sheet_by_name(naam).to_python(skip_empty_area=False)
     except BaseException as exc:  # calamine raises its own types, and Rust panics surface as PanicException
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise Bestandsfout("file_corrupt") from None
-
-
-def _calamine_blad(wb_cal, naam: str) -> list[list]:
-    try:
-        return wb_cal.get_sheet_by_name(naam).to_python(skip_empty_area=False)
-    except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         raise Bestandsfout("file_corrupt") from None
@@ -798,6 +898,7 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes | None:
     row_nrs = re.findall(rb'\sr="(\d+)"', rijtags)
     max_row = max(map(int, row_nrs)) if row_nrs else 0
     max_col = 0
+    verre = None        # the first cell beyond the limits, to name in the message
     # Only references with two or more column letters, or long row numbers, need a look.
     for letters, nr in re.findall(rb' r="([A-Z]{2,}|[A-Z](?=[0-9]{%d}))([0-9]+)"' % (digits + 1), xml):
         col = kolomindex(letters)
@@ -806,6 +907,12 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes | None:
         row = int(nr)
         if row > max_row:
             max_row = row
+        if verre is None and (row > row_limit or col >= limieten.max_cols):
+            verre = (letters + nr).decode("ascii")
+    if verre is not None:
+        # A stray cell far from the list (Excel opens such a file without complaint): say where.
+        raise Bestandsfout("file_corrupt", soort="verre_cel", cel=verre,
+                           max_kolom=kolomletter(limieten.max_cols - 1), max_rij=_getal(row_limit))
     if max_row > row_limit or max_col >= limieten.max_cols:
         raise Bestandsfout("file_corrupt")
     # Cells without an r attribute take the next free position: bound them by the widest row.
@@ -824,21 +931,14 @@ def _check_dimensions(xml: bytes, p: bytes, limieten: Limieten) -> bytes | None:
     return rijtags
 
 
-def _transponeer(rijen: list[list]) -> list:
-    """Rows of one width → columns. The C version also makes equal texts in a column one object
-    (as the CSV scan does), so the validator's sets and dicts compare them by identity."""
-    if _snel is not None:
-        kolommen = _snel.transponeer(rijen)
-        if kolommen is not None:
-            return kolommen
-    return list(zip(*rijen))
+def _transponeer(rijen: list[list]) -> list[list]:
+    """Rows of one width → columns."""
+    return list(map(list, zip(*rijen)))
 
 
 def _celrefs_gewoon(xml: bytes, p: bytes, digits: int) -> bool:
     """True when every cell and row tag starts with r="…" of at most one column letter and
-    1..digits digits (the C scan does this in a third of the regular expression's time)."""
-    if _snel is not None:
-        return _snel.celrefs_gewoon(xml, p, digits)
+    1..digits digits: nothing lies beyond column Z or row 10**digits - 1."""
     return not re.search(rb"<" + re.escape(p) + rb'(?:c|row)(?! r="[A-Z]?[0-9]{1,%d}")[\s>/]' % digits, xml)
 
 
@@ -850,12 +950,6 @@ def _normalise(waarden) -> list[list]:
         for rij in waarden
     ]
     return rijen
-
-
-def _overlay_nodig(xml: bytes, p: bytes) -> bool:
-    """Does the sheet hold error values or formulas (which calamine does not report)?"""
-    # (re.search finds a literal faster than `in` does on a large bytes object.)
-    return _FOUTCEL.search(xml) is not None or re.search(rb"<" + re.escape(p) + rb"f[\s>/]", xml) is not None
 
 
 _FOUTCEL = re.compile(rb't="e"')
@@ -895,24 +989,6 @@ def _overlay_errors(rijen, xml: bytes, p: bytes) -> None:
         v = re.search(rb"<" + ep + rb"v>([^<]*)</" + ep + rb"v>", m.group(2))
         tekst = html.unescape(v.group(1).decode("utf-8", "replace")) if v else "#N/A"
         _put(rijen, pos, Foutwaarde(tekst or "#N/A"))
-
-
-def _overlay_formulas(rijen, xml: bytes, p: bytes) -> None:
-    ep = re.escape(p)
-    if not re.search(rb"<" + ep + rb"f[\s>/]", xml):
-        return
-    cell = re.compile(rb"<" + ep + rb"c\b([^>]*)>((?:(?!</" + ep + rb"c>).)*?<" + ep + rb"f\b.*?)</" + ep + rb"c>", re.S)
-    has_value = re.compile(rb"<" + ep + rb"v>[^<]|<" + ep + rb"is>")
-    for m in cell.finditer(xml):
-        if has_value.search(m.group(2)):
-            continue
-        pos = _cell_pos(m.group(1))
-        if pos is None:
-            continue
-        r, c = pos
-        if r < len(rijen) and c < len(rijen[r]) and rijen[r][c] not in (None, ""):
-            continue
-        _put(rijen, pos, FORMULE_ZONDER_WAARDE)
 
 
 def _merged(xml: bytes, p: bytes) -> list[str]:

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import gc
-import unicodedata
 from collections import deque
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterable
+from typing import Callable, Iterable
 from itertools import compress, count, repeat
 from operator import is_not
 
 from .errors import Bevinding
 from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN, LEERJAREN,
                       MBO_LEERJAREN, Format, achternaam_begint_met_tussenvoegsel, datum_tekst,
-                      waarde_tekst)
-from .reader import _snel
+                      schoon_tekst, schooljaar_start, waarde_tekst)
 from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sheet, kolomletter,
                      read_sheet)
 
@@ -124,20 +120,10 @@ def samenvatting_json(bevindingen: Iterable[Bevinding], n: int = VOORBEELDEN) ->
             'per_code': [g.to_dict() for g in groepen]}
 
 
-def schooljaar_start(vandaag: dt.date) -> int:
-    """The schooljaar starts on 1 August."""
-    return vandaag.year if vandaag.month >= 8 else vandaag.year - 1
-
-
 def check_bytes(data: bytes, fmt: Format, *, vandaag: dt.date | None = None,
                 limieten: Limieten | None = None) -> Resultaat:
     """Read an uploaded file and check it against a format: the one code path for step 5 and the CLI."""
-    with _zonder_gc():
-        return _check_bytes(data, fmt, vandaag or dt.date.today(), limieten or Limieten())
-
-
-def _check_bytes(data, fmt, vandaag, limieten) -> Resultaat:
-    # A function of its own, so that the sheet is freed before the collector is switched back on.
+    vandaag, limieten = vandaag or dt.date.today(), limieten or Limieten()
     try:
         sheet = read_sheet(data, limieten)
     except Bestandsfout as e:
@@ -145,39 +131,15 @@ def _check_bytes(data, fmt, vandaag, limieten) -> Resultaat:
     return _check_sheet(sheet, fmt, vandaag)
 
 
-@contextmanager
-def _zonder_gc():
-    """Pause the cyclic garbage collector during a check.
-
-    A 50,000-row check creates some 10^5 containers (cell lists, clean rows) that all stay alive
-    until it ends; the collector would walk them again and again and find nothing to free. That
-    was about a quarter of the run time. Reference counting still frees everything as usual, and
-    the collector is switched back on (only if it was on) when the check ends; by then the
-    temporary containers are gone, so its next run does not meet them either.
-    """
-    aan = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if aan:
-            gc.enable()
-
-
 # ---------------------------------------------------------------------------------------------
 # Titles
 # ---------------------------------------------------------------------------------------------
-_ONZICHTBAAR = dict.fromkeys(map(ord, '\u200b\u200c\u200d\u2060\ufeff\u00ad'), None)
-_ONZICHTBAAR.update({ord(c): ' ' for c in '\u00a0\u2007\u202f\t\r\n'})
-
-
 def titel_sleutel(v) -> str:
     """A title as compared: case, surrounding/NBSP/zero-width spaces ignored, inner runs collapsed."""
     if v is None:
         return ''
     s = v if isinstance(v, str) else waarde_tekst(v)
-    s = unicodedata.normalize('NFC', s.translate(_ONZICHTBAAR))
-    return ' '.join(s.split()).casefold()
+    return ' '.join(schoon_tekst(s).split()).casefold()
 
 
 _SLEUTELS = {naam: {titel_sleutel(k.titel): k for k in f.kolommen} for naam, f in FORMATS.items()}
@@ -291,8 +253,7 @@ def _resultaat(fmt, aantal, bevindingen, kolommen) -> Resultaat:
 
 
 def check_sheet(sheet: Sheet, fmt: Format, *, vandaag: dt.date | None = None) -> Resultaat:
-    with _zonder_gc():
-        return _check_sheet(sheet, fmt, vandaag or dt.date.today())
+    return _check_sheet(sheet, fmt, vandaag or dt.date.today())
 
 
 def _rij(kolommen, i) -> list:
@@ -331,25 +292,7 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
     for bereik in sheet.merged:
         bevindingen.append(_samengevoegd(bereik))
 
-    # Which rows hold data; what lies outside the titled columns. Columns with few distinct
-    # values (required codes, dates) are looked at first: their sets are needed anyway.
-    breedte = max((j + 1 for j, s in enumerate(sleutels) if s), default=0)
-    titelrij_sleutels = sleutels[:breedte]
-    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: not k.verplicht) if k.veld in index]
-    volgorde = voorkeur + [j for j in range(len(kolommen)) if j not in voorkeur]
-    weg = _lege_rijen(kolommen, uniek, volgorde)       # positions (row index) of empty rows
-    lege = len(weg)
-    for i in _herhaalde_titelrijen(kolommen, uniek, sleutels[voorkeur[0]], voorkeur[0],
-                                   titelrij_sleutels, breedte, weg):
-        bevindingen.append(Bevinding('duplicate_header_row', rij=i + 1))
-        weg.add(i)
-    zonder_titel = [j for j in range(len(kolommen)) if j >= breedte or not sleutels[j]]
-    for j in zonder_titel:
-        kolom = kolommen[j]
-        for i in _gevuld(kolom):
-            if i and i not in weg:
-                bevindingen.append(Bevinding('data_outside_columns', rij=i + 1, letter=kolomletter(j),
-                                             params={'_pos': j}))
+    weg, lege = _rijen_buiten_de_lijst(kolommen, uniek, index, sleutels, fmt, bevindingen)
     if lege:
         bevindingen.append(Bevinding('empty_rows_skipped', params={'aantal': lege}))
     if weg:
@@ -375,6 +318,32 @@ def _check_sheet(sheet: Sheet, fmt: Format, vandaag: dt.date) -> Resultaat:
     schoon, rijbevindingen = _check_rijen(fmt, index, kolom, rijnummers, vandaag, met_letters=True)
     bevindingen.extend(rijbevindingen)
     return _resultaat(fmt, len(rijnummers), bevindingen, schoon)
+
+
+def _rijen_buiten_de_lijst(kolommen, uniek, index, sleutels, fmt, bevindingen) -> tuple[set, int]:
+    """→ (positions of the rows that are no students: empty or a repeated title row, the number
+    of empty ones); reports repeated title rows and data in columns without a title."""
+    # Columns with few distinct values (required codes, dates) are looked at first: their sets
+    # are needed anyway.
+    breedte = max((j + 1 for j, s in enumerate(sleutels) if s), default=0)
+    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: not k.verplicht) if k.veld in index]
+    volgorde = voorkeur + [j for j in range(len(kolommen)) if j not in voorkeur]
+    weg = _lege_rijen(kolommen, uniek, volgorde)       # positions (row index) of empty rows
+    lege = len(weg)
+    # A repeated title row is looked for through the required column with the fewest distinct
+    # values (its title is compared per distinct value; the set is needed anyway).
+    verplicht = [index[k.veld] for k in fmt.kolommen if k.verplicht and k.veld in index] or voorkeur[:1]
+    j = min(verplicht, key=lambda j: len(uniek(j)) if uniek(j) is not None else len(kolommen[j]))
+    for i in _herhaalde_titelrijen(kolommen, uniek, sleutels[j], j, sleutels[:breedte], breedte, weg):
+        bevindingen.append(Bevinding('duplicate_header_row', rij=i + 1))
+        weg.add(i)
+    for j in range(len(kolommen)):
+        if j >= breedte or not sleutels[j]:
+            for i in _gevuld(kolommen[j]):
+                if i and i not in weg:
+                    bevindingen.append(Bevinding('data_outside_columns', rij=i + 1, letter=kolomletter(j),
+                                                 params={'_pos': j}))
+    return weg, lege
 
 
 def _gevuld(kolom) -> list[int]:
@@ -452,7 +421,7 @@ def _cel(v, lezen):
     if v.__class__ is Foutwaarde:
         return None, (('cell_error_value', {'waarde': v.tekst}),)
     if v.__class__ is FormuleZonderWaarde or v is FormuleZonderWaarde:
-        return None, (('formula_without_value', {}),)
+        return None, (('formula_without_value', {'soort': 'formule'}),)
     return lezen(v)
 
 
@@ -542,52 +511,44 @@ def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list
         letter = kolomletter(j) if met_letters else None
         letters[k.veld], posities[k.veld], titels[k.veld] = letter, j, k.titel
         ruw, uniek = kolom_van(j)
-        schoon, slecht, per_rij = _kolom_lezen(ruw, k.lezen, uniek)
-        kolommen[k.veld] = schoon
-        fouten = set()
-        if slecht:
-            if per_rij:
-                plekken = sorted(slecht)
-            else:
-                plekken = list(compress(count(), map(slecht.__contains__, ruw)))
-            for i in plekken:
-                for code, params in (slecht[i] if per_rij else slecht[ruw[i]]):
-                    b = Bevinding(code, rijnummers[i], k.titel, None, letter, dict(params))
-                    b.waarde = params['waarde'] if 'waarde' in params else waarde_tekst(ruw[i])
-                    b.params['_pos'] = j
-                    add(b)
-                    if b.is_fout:
-                        fouten.add(i)
-        fout_in[k.veld] = fouten
-        if k.verplicht and None in schoon:
-            for i in _waar_leeg(schoon):
-                if i not in fouten:
-                    add(Bevinding('required', rijnummers[i], k.titel, None, letter, {'_pos': j}))
-                    fouten.add(i)
+        kolommen[k.veld], fout_in[k.veld] = _kolom_controleren(k, ruw, uniek, rijnummers, letter, j, add)
 
     def meld(code, i, veld, waarde=None, **params):
         params['_pos'] = posities[veld]
         add(Bevinding(code, rijnummers[i], titels[veld], waarde, letters[veld], params))
 
-    _regels_identificatie(kolommen, fout_in, meld, n)
-    _regels_dubbel(kolommen, meld, rijnummers)
-    _regels_naam(kolommen, fout_in, meld, fmt)
-    _regels_geboortedatum(kolommen, meld, fmt, vandaag)
-    if fmt.schoolsoort == 'VO':
-        _regels_vo(kolommen, meld, fmt)
-    else:
-        _regels_mbo(kolommen, meld, vandaag)
-
+    rijen = Rijen(kolommen, fout_in, meld, fmt, vandaag, rijnummers)
+    wijzigingen = {}
+    for regel in REGELS:
+        if regel.geldt(fmt):
+            wijzigingen.update(regel.check(rijen.voor(regel)) or {})
     # The clean list, by column (Resultaat.leerlingen makes rows of it when asked).
-    beide = kolommen.pop('_beide', ())
-    if beide:
-        # Both numbers valid: the BSN is the one used.
-        onr = kolommen['onderwijsnummer'] = list(kolommen['onderwijsnummer'])
-        for i in beide:
-            onr[i] = None
+    kolommen.update(wijzigingen)
     schoon = {veld: kolommen[veld] for veld in fmt.velden}
     schoon['rij'] = rijnummers
     return schoon, bevindingen
+
+
+def _kolom_controleren(k, ruw, uniek, rijnummers, letter, j, add) -> tuple[list, set]:
+    """One column through its parser (and `required`): → (clean values, positions with an error)."""
+    schoon, slecht, per_rij = _kolom_lezen(ruw, k.lezen, uniek)
+    fouten = set()
+    if slecht:
+        plekken = sorted(slecht) if per_rij else list(compress(count(), map(slecht.__contains__, ruw)))
+        for i in plekken:
+            for code, params in (slecht[i] if per_rij else slecht[ruw[i]]):
+                b = Bevinding(code, rijnummers[i], k.titel, None, letter, dict(params))
+                b.waarde = params['waarde'] if 'waarde' in params else waarde_tekst(ruw[i])
+                b.params['_pos'] = j
+                add(b)
+                if b.is_fout:
+                    fouten.add(i)
+    if k.verplicht and None in schoon:
+        for i in _waar_leeg(schoon):
+            if i not in fouten:
+                add(Bevinding('required', rijnummers[i], k.titel, None, letter, {'_pos': j}))
+                fouten.add(i)
+    return schoon, fouten
 
 
 def _waar(waarden, uitkomst: dict) -> list[int]:
@@ -617,19 +578,58 @@ def _waar_gevuld(waarden) -> list[int]:
     return list(compress(count(), map(is_not, waarden, repeat(None))))
 
 
-def _regels_identificatie(kolommen, fout_in, meld, n):
-    bsn, onr = kolommen['bsn'], kolommen['onderwijsnummer']
-    fout_bsn, fout_onr = fout_in['bsn'], fout_in['onderwijsnummer']
+# ---------------------------------------------------------------------------------------------
+# The rules across columns, each defined once (REGELS below)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rijen:
+    """What a rule sees: the clean columns it declared (veld → one value per row), the rows whose
+    cell in a column had an error, and where to report: meld(code, i, veld, waarde, **params)."""
+    kolommen: dict
+    fout_in: dict
+    meld: Callable
+    fmt: Format
+    vandaag: dt.date
+    rijnummers: list
+
+    def voor(self, regel: 'Regel') -> 'Rijen':
+        velden = [v for v in regel.velden if v in self.kolommen]
+        return replace(self, kolommen={v: self.kolommen[v] for v in velden},
+                       fout_in={v: self.fout_in[v] for v in velden})
+
+
+@dataclass(frozen=True)
+class Regel:
+    """A rule across the columns of a row or of the whole list, defined once: the codes it gives
+    (from errors.CATALOG, messages there), the columns it reads (it is given only those) and its
+    check. The file check, the manual-entry form (check_record) and the correction of one row all
+    run these same definitions, through _check_rijen. A check may return clean columns it settles
+    (veld → values), applied after every rule has run."""
+    codes: tuple[str, ...]
+    velden: tuple[str, ...]
+    check: Callable[[Rijen], dict | None]
+    geldt: Callable[[Format], bool] = lambda fmt: True
+
+
+def _identificatie(r: Rijen):
+    bsn, onr = r.kolommen['bsn'], r.kolommen['onderwijsnummer']
+    fout_bsn, fout_onr = r.fout_in['bsn'], r.fout_in['onderwijsnummer']
     beide = []
     if None in bsn:
         for i in _waar_leeg(bsn):
             if onr[i] is None and i not in fout_bsn and i not in fout_onr:
-                meld('identifier_missing', i, 'bsn')
+                r.meld('identifier_missing', i, 'bsn')
     for i in _waar_gevuld(onr):
         if bsn[i] is not None:
-            meld('bsn_and_onderwijsnummer', i, 'onderwijsnummer', onr[i])
+            r.meld('bsn_and_onderwijsnummer', i, 'onderwijsnummer', onr[i])
             beide.append(i)
-    kolommen['_beide'] = beide
+    if beide:
+        # Both numbers valid: the BSN is the one used.
+        onr = list(onr)
+        for i in beide:
+            onr[i] = None
+        return {'onderwijsnummer': onr}
+    return None
 
 
 def _eerste(waarden) -> list[tuple[int, int]]:
@@ -641,9 +641,6 @@ def _eerste(waarden) -> list[tuple[int, int]]:
                                           len(uniek) - 1 == len(waarden) - waarden.count(None)):
             return []
         del uniek
-        if _snel is not None:
-            # Something repeats: the same walk with the same dict, in C (3-4 ms instead of 8-11).
-            return _snel.eerste(waarden)
         # One pass collects the values seen before (a set and its add: no position objects), and
         # only the rows of a repeated value are walked below.
         gezien_set: set = set()
@@ -677,7 +674,8 @@ def _casefold_kolom(waarden, leeg):
     return map(vertaling.__getitem__, waarden)
 
 
-def _regels_dubbel(kolommen, meld, rijnummers):
+def _dubbel(r: Rijen):
+    kolommen, meld, rijnummers = r.kolommen, r.meld, r.rijnummers
     dubbel: dict[int, set] = {}
     for veld, code in (('leerlingnummer', 'duplicate_leerlingnummer'), ('bsn', 'duplicate_bsn'),
                        ('onderwijsnummer', 'duplicate_onderwijsnummer')):
@@ -718,33 +716,36 @@ def _dubbele_personen(voornaam, tussenvoegsel, achternaam, geboortedatum) -> lis
     return [(kandidaten[i], kandidaten[f]) for i, f in _eerste(sleutels)]
 
 
-def _regels_naam(kolommen, fout_in, meld, fmt):
-    tussenvoegsel, achternaam = kolommen['tussenvoegsel'], kolommen['achternaam']
+def _tussenvoegsel(r: Rijen):
+    tussenvoegsel, achternaam = r.kolommen['tussenvoegsel'], r.kolommen['achternaam']
     met_voorvoegsel = {a: True for a in set(achternaam)
                        if a is not None and achternaam_begint_met_tussenvoegsel(a)}
     for i in _waar(achternaam, met_voorvoegsel):
-        if tussenvoegsel[i] is None and i not in fout_in['tussenvoegsel']:
-            meld('tussenvoegsel_in_achternaam', i, 'achternaam', achternaam[i])
-    if fmt.is_overstapper:
-        postcode, fout = kolommen['postcode'], fout_in['postcode']
-        if None in postcode:
-            # Only an empty cell: a wrong postcode already has its own error.
-            for i in _waar_leeg(postcode):
-                if i not in fout:
-                    meld('postcode_missing', i, 'postcode')
+        if tussenvoegsel[i] is None and i not in r.fout_in['tussenvoegsel']:
+            r.meld('tussenvoegsel_in_achternaam', i, 'achternaam', achternaam[i])
+
+
+def _postcode(r: Rijen):
+    postcode, fout = r.kolommen['postcode'], r.fout_in['postcode']
+    if None in postcode:
+        # Only an empty cell: a wrong postcode already has its own error.
+        for i in _waar_leeg(postcode):
+            if i not in fout:
+                r.meld('postcode_missing', i, 'postcode')
 
 
 def _leeftijd(geboren: dt.date, op: dt.date) -> int:
     return op.year - geboren.year - ((op.month, op.day) < (geboren.month, geboren.day))
 
 
-def _regels_geboortedatum(kolommen, meld, fmt, vandaag):
+def _geboortedatum(r: Rijen):
     # The rule depends on the date, and for the mbo on whether the leerweg is BOL: decide it once
     # per distinct date, both ways (no pairs of 50,000 rows to hash), and look at the leerweg only
     # in the rows of a date where it matters.
+    kolommen, meld, vandaag = r.kolommen, r.meld, r.vandaag
     datums = kolommen['geboortedatum']
     leerweg = kolommen.get('leerweg')
-    vo = fmt.schoolsoort == 'VO'
+    vo = r.fmt.schoolsoort == 'VO'
     uitkomst = {}                          # date → (rule otherwise, rule for BOL)
     for d in set(datums):
         if d is not None:
@@ -775,9 +776,9 @@ def _geboortedatum_regel(d, leerweg, vo, vandaag):
     return ()
 
 
-def _regels_vo(kolommen, meld, fmt):
-    overstapper = fmt.is_overstapper
-    niveaus, leerjaren = kolommen['onderwijsniveau'], kolommen['leerjaar']
+def _vo_leerjaar(r: Rijen):
+    overstapper, meld = r.fmt.is_overstapper, r.meld
+    niveaus, leerjaren = r.kolommen['onderwijsniveau'], r.kolommen['leerjaar']
     uitkomst = {}
     for paar in set(zip(niveaus, leerjaren)):
         if paar[0] is not None and paar[1] is not None:
@@ -806,34 +807,60 @@ def _vo_regel(niveau, leerjaar, overstapper):
     return GEEN
 
 
-def _regels_mbo(kolommen, meld, vandaag):
+def _mbo_leerjaar(r: Rijen):
     laag, hoog = MBO_LEERJAREN
-    leerjaren = kolommen['leerjaar']
+    leerjaren = r.kolommen['leerjaar']
     for i in _waar(leerjaren, {v: True for v in set(leerjaren) if v is not None and not laag <= v <= 4}):
         leerjaar = leerjaren[i]
         if not laag <= leerjaar <= hoog:
-            meld('leerjaar_out_of_range', i, 'leerjaar', str(leerjaar), niveau='het mbo', min=laag, max=hoog)
+            r.meld('leerjaar_out_of_range', i, 'leerjaar', str(leerjaar), niveau='het mbo', min=laag, max=hoog)
         else:
-            meld('mbo_leerjaar_high', i, 'leerjaar', str(leerjaar))
-    laatste = schooljaar_start(vandaag) + 1
-    cohorten = kolommen['cohort']
+            r.meld('mbo_leerjaar_high', i, 'leerjaar', str(leerjaar))
+
+
+def _cohort(r: Rijen):
+    laatste = schooljaar_start(r.vandaag) + 1
+    cohorten = r.kolommen['cohort']
     for i in _waar(cohorten, {c: True for c in set(cohorten) if c is not None and not COHORT_VANAF <= c <= laatste}):
-        meld('cohort_out_of_range', i, 'cohort', str(cohorten[i]), max=laatste)
-    einde = kolommen.get('verwachte_einddatum')
-    if einde is not None:
-        geboorte = kolommen['geboortedatum']
-        eindes = set(einde)
-        eindes.discard(None)
-        geboren = set(geboorte)
-        geboren.discard(None)
-        if eindes and geboren and min(eindes) > max(geboren):
-            # Every einddatum lies after every geboortedatum: only the past needs a look.
-            for i in _waar(einde, {e: True for e in eindes if e < vandaag}):
-                meld('einddatum_in_past', i, 'verwachte_einddatum', datum_tekst(einde[i]))
-            return
-        for i in _waar_gevuld(einde):
-            e, g = einde[i], geboorte[i]
-            if g is not None and e <= g:
-                meld('einddatum_before_birth', i, 'verwachte_einddatum', datum_tekst(e))
-            elif e < vandaag:
-                meld('einddatum_in_past', i, 'verwachte_einddatum', datum_tekst(e))
+        r.meld('cohort_out_of_range', i, 'cohort', str(cohorten[i]), max=laatste)
+
+
+def _einddatum(r: Rijen):
+    einde, geboorte, vandaag, meld = r.kolommen['verwachte_einddatum'], r.kolommen['geboortedatum'], r.vandaag, r.meld
+    eindes = set(einde)
+    eindes.discard(None)
+    geboren = set(geboorte)
+    geboren.discard(None)
+    if eindes and geboren and min(eindes) > max(geboren):
+        # Every einddatum lies after every geboortedatum: only the past needs a look.
+        for i in _waar(einde, {e: True for e in eindes if e < vandaag}):
+            meld('einddatum_in_past', i, 'verwachte_einddatum', datum_tekst(einde[i]))
+        return
+    for i in _waar_gevuld(einde):
+        e, g = einde[i], geboorte[i]
+        if g is not None and e <= g:
+            meld('einddatum_before_birth', i, 'verwachte_einddatum', datum_tekst(e))
+        elif e < vandaag:
+            meld('einddatum_in_past', i, 'verwachte_einddatum', datum_tekst(e))
+
+
+def _is_vo(fmt: Format) -> bool:
+    return fmt.schoolsoort == 'VO'
+
+
+REGELS: tuple[Regel, ...] = (
+    Regel(('identifier_missing', 'bsn_and_onderwijsnummer'), ('bsn', 'onderwijsnummer'), _identificatie),
+    Regel(('duplicate_leerlingnummer', 'duplicate_bsn', 'duplicate_onderwijsnummer', 'possible_duplicate_person'),
+          ('leerlingnummer', 'bsn', 'onderwijsnummer', 'voornaam', 'tussenvoegsel', 'achternaam', 'geboortedatum'),
+          _dubbel),
+    Regel(('tussenvoegsel_in_achternaam',), ('tussenvoegsel', 'achternaam'), _tussenvoegsel),
+    Regel(('postcode_missing',), ('postcode',), _postcode, geldt=lambda fmt: fmt.is_overstapper),
+    Regel(('date_in_future', 'date_implausible', 'age_unusual'), ('geboortedatum', 'leerweg'), _geboortedatum),
+    Regel(('brugklas_niveau_leerjaar', 'leerjaar_out_of_range', 'overstapper_not_exam_year',
+           'niet_overstapper_exam_year'), ('onderwijsniveau', 'leerjaar'), _vo_leerjaar, geldt=_is_vo),
+    Regel(('leerjaar_out_of_range', 'mbo_leerjaar_high'), ('leerjaar',), _mbo_leerjaar,
+          geldt=lambda fmt: not _is_vo(fmt)),
+    Regel(('cohort_out_of_range',), ('cohort',), _cohort, geldt=lambda fmt: not _is_vo(fmt)),
+    Regel(('einddatum_before_birth', 'einddatum_in_past'), ('verwachte_einddatum', 'geboortedatum'), _einddatum,
+          geldt=lambda fmt: 'verwachte_einddatum' in fmt.velden),
+)

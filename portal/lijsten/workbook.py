@@ -189,7 +189,19 @@ def annotated(data: bytes, resultaat) -> bytes:
         for j, v in enumerate(rijen[0]):
             if isinstance(v, str) and v.strip() and titel_sleutel(v) not in titels:
                 titels[titel_sleutel(v)] = j
+    per_rij, overzicht = _per_cel(resultaat, titels)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False,
+                                   "strings_to_numbers": False, "strings_to_urls": False})
+    opmaak = _Opmaak(wb)
+    opmerkingen = _blad_leerlingen(wb, opmaak, rijen, per_rij)
+    _blad_bevindingen(wb, opmaak, overzicht, opmerkingen)
+    wb.close()
+    return buf.getvalue()
 
+
+def _per_cel(resultaat, titels) -> tuple[dict, list]:
+    """→ (row → column → findings, the list of every finding as a row of the Bevindingen sheet)."""
     bevindingen = sorted(list(resultaat.fouten) + list(resultaat.waarschuwingen),
                          key=lambda b: (b.rij or 0, b.params.get("_pos", -1)))
     per_rij: dict[int, dict[int, list]] = {}
@@ -206,11 +218,11 @@ def annotated(data: bytes, resultaat) -> bytes:
             per_rij.setdefault(rij, {}).setdefault(kol, []).append(b)
         overzicht.append((cel, rij, b.kolom or "", "Fout" if b.is_fout else "Waarschuwing", b.bericht,
                           b.soort.oplossing))
+    return per_rij, overzicht
 
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False,
-                                   "strings_to_numbers": False, "strings_to_urls": False})
-    opmaak = _Opmaak(wb)
+
+def _blad_leerlingen(wb, opmaak, rijen, per_rij) -> int:
+    """The user's rows, marked; → the number of marked cells."""
     ws = wb.add_worksheet("Leerlingen")
     if rijen:
         ws.freeze_panes(1, 0)
@@ -232,7 +244,10 @@ def annotated(data: bytes, resultaat) -> bytes:
                 ws.write_comment(i - 1, j - 1, tekst[:30000], {"author": "Leerlinglijst", "x_scale": 2.2,
                                                                "y_scale": 1.6})
             opmerkingen += 1
+    return opmerkingen
 
+
+def _blad_bevindingen(wb, opmaak, overzicht, opmerkingen) -> None:
     lijst = wb.add_worksheet("Bevindingen")
     for k, breedte in enumerate((8, 6, 22, 14, 90, 60)):
         lijst.set_column(k, k, breedte)
@@ -256,5 +271,4 @@ def annotated(data: bytes, resultaat) -> bytes:
             if v not in (None, ""):
                 _schrijf(lijst, opmaak, r, k, v)
         r += 1
-    wb.close()
-    return buf.getvalue()
+
