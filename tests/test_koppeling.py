@@ -267,3 +267,9 @@ def test_step_10_adds_the_mapping_table_and_columns_to_a_version_6_database(app)
     for tabel in ("controle", "aanlevering"):
         assert "koppeling_json" in {c.name for c in database.get_columns(tabel)}
     assert migrations.upgrade(database) == (migrations.LAATSTE, migrations.LAATSTE)
+
+
+def test_help_explains_mapping_and_the_file_types(client):
+    html = client.get("/leerlinglijst/hulp/aanleveren").get_data(as_text=True)
+    assert "Kolommen koppelen" in html and "Magister" in html and "Niet gebruiken" in html
+    assert ".xls" in html and ".ods" in html
