@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 
 from portal.lijsten import koppeling as kp
 from portal.lijsten.formats import format_voor
-from portal.lijsten.reader import Bestandsfout, read_sheet
+from portal.lijsten.reader import Bestandsfout, kolomletter, read_sheet
 from portal.lijsten.validate import titel_sleutel
 from portal.models import Kolomkoppeling
 from portal.web import render, see_other, toegang
@@ -61,10 +61,22 @@ def gekozen(form_data, titels, fmt):
 def fouten_van(koppeling, titels, fmt):
     """What stops a confirmation: a column of the format chosen twice. (Required columns that are
     still missing do not stop it: the check then names them, as for any file.)"""
-    letters = {j: kp.kolomletter(j) for j, _ in titels}
+    letters = {j: kolomletter(j) for j, _ in titels}
     return [f"U koos {fmt.kolom_voor_veld(veld).titel} voor meer dan één kolom "
             f"({' en '.join(letters[j] for j in js)}); kies het voor één kolom en zet de andere op 'Niet gebruiken'."
             for veld, js in kp.dubbel(koppeling).items()]
+
+
+def bevestigd(controle, keuzes, data, koppeling_json):
+    """Check the file through the confirmed mapping, exactly as step 4 checks a file (same answers
+    kept): on to its findings, or sent. The check it replaces is gone."""
+    form = opsturen_form(keuzes, formdata=None, instantie=controle.instantie_id, naam=controle.naam,
+                         email=controle.email, toelichting=controle.toelichting)
+    soort, gemaakt = controleer(keuzes, form, data, controle.bestandsnaam, koppeling_json=koppeling_json)
+    if soort == "aanlevering":
+        return see_other(".klaar", kenmerk=gemaakt.kenmerk, **keuzes.args)
+    controle.delete_instance()
+    return see_other(".controle", token=gemaakt.token, **keuzes.args)
 
 
 @bp.route("/controle/<token>/koppelen", methods=["GET", "POST"])
@@ -88,14 +100,7 @@ def koppelen(token):
         fouten = fouten_van(koppeling, titels, fmt)
         if form.validate_on_submit() and not fouten and not request.form.get("_tonen"):
             onthoud(controle, fmt, titels, sleutel, koppeling)
-            soort, gemaakt = controleer(keuzes, opsturen_form(keuzes, formdata=None, instantie=controle.instantie_id,
-                                                              naam=controle.naam, email=controle.email,
-                                                              toelichting=controle.toelichting),
-                                        data, controle.bestandsnaam, koppeling_json=kp.naar_json(titels, koppeling))
-            if soort == "controle":
-                controle.delete_instance()
-                return see_other(".controle", token=gemaakt.token, **keuzes.args)
-            return see_other(".klaar", kenmerk=gemaakt.kenmerk, **keuzes.args)
+            return bevestigd(controle, keuzes, data, kp.naar_json(titels, koppeling))
         voorstellen = [kp.Voorstel(j, titel, koppeling[j] or None, None) for j, titel in titels]
     else:
         eigen = kp.van_json(controle.koppeling_json)     # 'Koppeling aanpassen' from a checked mapping

@@ -213,3 +213,26 @@ def test_ods_with_a_doctype_is_unsafe():
     with pytest.raises(Bestandsfout) as e:
         read_sheet(buf.getvalue())
     assert e.value.code == "file_unsafe"
+
+
+def test_an_xls_sent_on_the_public_site_is_delivered_and_one_with_an_error_is_marked(client):
+    from portal.models import Aanlevering, Instantie
+    from tests.conftest import csrf_token
+    url = "/leerlinglijst/opsturen?schoolsoort=VO&soort=overstapper"
+
+    def stuur(data, naam):
+        return client.post(url, content_type="multipart/form-data", data={
+            "csrf_token": csrf_token(client, url), "instantie": str(Instantie.get(Instantie.brin == "99AA").id),
+            "naam": "Bea Bezoeker", "email": "bea@voorbeeld.nl", "toelichting": "", "bestand": (io.BytesIO(data), naam)})
+
+    response = stuur(xlwt_bestand(FMT, leerlingen(FMT, 4)), "lijst.xls")
+    assert response.status_code == 303 and "/klaar/" in response.headers["Location"]
+    assert Aanlevering.get().aantal_leerlingen == 4
+    rijen = leerlingen(FMT, 4, seed=8)
+    rijen[2]["Geslacht"] = "Q"
+    response = stuur(xlwt_bestand(FMT, rijen), "fout.xls")
+    assert "/controle/" in response.headers["Location"]
+    token = response.headers["Location"].split("/controle/")[1].split("?")[0]
+    gemarkeerd = client.get(f"/leerlinglijst/controle/{token}/gemarkeerd.xlsx")
+    assert gemarkeerd.status_code == 200
+    assert load_workbook(io.BytesIO(gemarkeerd.data)).worksheets[0]["H4"].comment is not None

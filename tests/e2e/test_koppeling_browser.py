@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from portal.models import Aanlevering
 from tests.e2e.conftest import inloggen
+from tests.e2e.test_axe import axe, axe_bron  # noqa: F401 - axe_bron is a fixture
 from tests.test_koppeling import magister_export
 
 pytestmark = pytest.mark.browser
@@ -65,3 +66,15 @@ def test_map_a_magister_export_then_the_next_file_gets_it_filled_in(request, jav
     page.get_by_role("button", name="Koppeling bevestigen en controleren").click()
     expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
     assert Aanlevering.select().count() == 2
+
+
+def test_the_mapping_step_and_its_result_pass_axe(browser_page, axe_bron, tmp_path):
+    page = browser_page
+    upload(page, tmp_path, "/leerlinglijst", "magister.xlsx", magister_export(3))
+    page.get_by_label("Geb. datum").select_option(label="Niet gebruiken")      # the warning shown too
+    expect(page.get_by_text("Deze verplichte kolom ontbreekt nog:")).to_be_visible()
+    assert axe(page, axe_bron) == []
+    page.get_by_label("Geb. datum").select_option(value="geboortedatum")
+    page.get_by_role("button", name="Koppeling bevestigen en controleren").click()
+    expect(page.get_by_text("Kolom 'Roepnaam' gelezen als 'Voornaam'")).to_be_visible()
+    assert axe(page, axe_bron) == []
