@@ -134,12 +134,8 @@ def lees_xls(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
 # .ods
 # ---------------------------------------------------------------------------------------------
 _TABEL = re.compile(rb"<table:table\s[^>]*?table:name=\"([^\"]*)\"")
-_RIJ = re.compile(rb"<table:table-row\b([^>]*?)(?:/>|>(.*?)</table:table-row>)", re.S)
-_CEL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)", re.S)
 _HERHAALD_RIJEN = re.compile(rb'table:number-rows-repeated="(\d{1,9})"')
 _HERHAALD_KOLOMMEN = re.compile(rb'table:number-columns-repeated="(\d{1,9})"')
-_INHOUD = re.compile(rb"office:value-type=|<text:")
-_VERBORGEN = re.compile(rb'table:display="false"')
 
 
 def _omvang_ods(inhoud: bytes, limieten: Limieten) -> dict[str, bool]:
@@ -154,20 +150,26 @@ def _omvang_ods(inhoud: bytes, limieten: Limieten) -> dict[str, bool]:
     for n, (begin, naam) in enumerate(starts):
         einde = starts[n + 1][0] if n + 1 < len(starts) else len(inhoud)
         rij_nr, laatste_rij, breedste = 0, 0, 0
-        for rij in _RIJ.finditer(inhoud, begin, einde):
-            herhaald = _HERHAALD_RIJEN.search(rij.group(1))
-            keer = int(herhaald.group(1)) if herhaald else 1
-            kolom, laatste_kolom = 0, 0
-            for cel in _CEL.finditer(rij.group(2) or b""):
-                k = _HERHAALD_KOLOMMEN.search(cel.group(1))
-                breed = int(k.group(1)) if k else 1
-                kolom += breed
-                if _INHOUD.search(cel.group(1)) or (cel.group(2) and _INHOUD.search(cel.group(2))):
-                    laatste_kolom = kolom
-            rij_nr += keer
-            if laatste_kolom:
-                laatste_rij = rij_nr
-                breedste = max(breedste, laatste_kolom)
+        # Split at the row tags (bytes.split: one C pass; a lazy regex per row took 1.5 s on the
+        # 113 MB content.xml of a 50,000-row list).
+        for stuk in inhoud[begin:einde].split(b"<table:table-row")[1:]:
+            if stuk[:1] not in b" \t\r\n>/":
+                continue                     # <table:table-rows>, a group of rows: not a row
+            einde_tag = stuk.find(b">")
+            herhaald = _HERHAALD_RIJEN.search(stuk, 0, einde_tag)
+            rij_nr += int(herhaald.group(1)) if herhaald else 1
+            cellen = stuk[einde_tag + 1:stuk.find(b"</table:table-row>")] if stuk[einde_tag - 1:einde_tag] != b"/" else b""
+            # The width up to the end of the row's last cell with content: its cells, plus what
+            # the repeated ones among them add. Only counts and searches (C speed) per row.
+            laatste = max(cellen.rfind(b"office:value-type="), cellen.rfind(b"<text:"))
+            if laatste < 0:
+                continue
+            voor = cellen[:laatste]
+            breed = voor.count(b"<table:table-cell") + voor.count(b"<table:covered-table-cell")
+            breed += sum(int(n) - 1 for n in _HERHAALD_KOLOMMEN.findall(voor))
+            if _HERHAALD_KOLOMMEN.search(cellen, laatste, cellen.find(b">", laatste) + 1 or len(cellen)):
+                breed += int(_HERHAALD_KOLOMMEN.search(cellen, laatste).group(1)) - 1   # the content cell itself repeated
+            laatste_rij, breedste = rij_nr, max(breedste, breed)
             if laatste_rij > rijgrens or breedste > limieten.max_cols:
                 raise Bestandsfout("file_corrupt")
         tabellen[naam] = laatste_rij > 0
