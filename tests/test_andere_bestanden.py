@@ -236,3 +236,36 @@ def test_an_xls_sent_on_the_public_site_is_delivered_and_one_with_an_error_is_ma
     gemarkeerd = client.get(f"/leerlinglijst/controle/{token}/gemarkeerd.xlsx")
     assert gemarkeerd.status_code == 200
     assert load_workbook(io.BytesIO(gemarkeerd.data)).worksheets[0]["H4"].comment is not None
+
+
+def test_xls_hidden_rows_and_merged_cells_are_reported_as_for_xlsx():
+    werkboek = xlwt.Workbook()
+    ws = werkboek.add_sheet("Leerlingen")
+    datum = xlwt.easyxf(num_format_str="DD-MM-YYYY")
+    for j, t in enumerate(FMT.titels):
+        ws.write(0, j, t)
+    for i, rij in enumerate(leerlingen(FMT, 4), start=1):
+        for j, kolom in enumerate(FMT.kolommen):
+            waarde = rij[kolom.titel]
+            if kolom.veld == "mentor" and i == 2:
+                ws.write_merge(2, 3, j, j, waarde)        # Mentor of rows 3 and 4 merged
+            elif kolom.veld == "mentor" and i == 3:
+                continue
+            elif waarde is not None:
+                ws.write(i, j, waarde, datum) if isinstance(waarde, dt.date) else ws.write(i, j, waarde)
+    ws.row(2).hidden = True                                 # spreadsheet row 3
+    buf = io.BytesIO()
+    werkboek.save(buf)
+    sheet = read_sheet(buf.getvalue())
+    letter = "R"
+    assert FMT.titels[17] == FMT.kolom_voor_veld("mentor").titel
+    assert sheet.merged == [f"{letter}3:{letter}4"] and sheet.hidden_rows == {3}
+    codes = {b.code for b in check_bytes(buf.getvalue(), FMT, vandaag=VANDAAG).bevindingen}
+    assert {"merged_cells", "hidden_rows_included"} <= codes
+
+
+def test_ods_hidden_row_with_data_is_reported():
+    tabel = (f'<table:table-row>{CEL}</table:table-row>'
+             f'<table:table-row table:visibility="collapse" table:number-rows-repeated="2">{CEL}</table:table-row>'
+             f'<table:table-row>{CEL}</table:table-row>')
+    assert read_sheet(ods_bestand(tabel)).hidden_rows == {2, 3}
