@@ -60,6 +60,17 @@ def _v6_sessies_en_afremming(database):
     database.create_tables([m.Afremming], safe=True)
 
 
+def _v10_kolomkoppeling(database):
+    """Column mapping (issue 13): the mappings instanties confirmed, and on a check and an
+    aanlevering the mapping it went through. Applies after steps 6-9 and needs none of them."""
+    database.create_tables([m.Kolomkoppeling], safe=True)
+    for model in (m.Controle, m.Aanlevering):
+        tabel = model._meta.table_name
+        if "koppeling_json" not in {c.name for c in database.get_columns(tabel)}:
+            # One statement (as in step 6): SQLite's migrator would rebuild the table for NOT NULL.
+            database.execute_sql(f"ALTER TABLE {tabel} ADD COLUMN koppeling_json TEXT NOT NULL DEFAULT ''")
+
+
 # Version 1 is the foundation: instanties, accounts and their links.
 STAPPEN = [
     (2, _v2_aanleveringen),
@@ -67,6 +78,7 @@ STAPPEN = [
     (4, _v4_controles),
     (5, _v5_inhoud_apart),
     (6, _v6_sessies_en_afremming),
+    (10, _v10_kolomkoppeling),
 ]
 LAATSTE = STAPPEN[-1][0]
 

@@ -4,13 +4,14 @@ Models own their queries. Every query of school data goes through a classmethod 
 user, so that the scoping to the user's instanties lives in one place.
 """
 import hashlib
+import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask_login import UserMixin
 from peewee import (
     BlobField, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
-    IntegerField, IntegrityError, TextField, fn,
+    SQL, IntegerField, IntegrityError, TextField, fn,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -170,6 +171,8 @@ class Aanlevering(db.Model):
     aantal_leerlingen = IntegerField(default=0)
     aantal_waarschuwingen = IntegerField(default=0)
     waarschuwingen_json = TextField(default="[]")
+    # The column mapping the check went through (lijsten.koppeling); a database default too, as step 10 adds it.
+    koppeling_json = TextField(default="", constraints=[SQL("DEFAULT ''")])
     status = CharField(max_length=12, default="ingediend", index=True)
     reden = TextField(default="")  # why the helpdesk sent it back
     status_token = CharField(max_length=64, unique=True, default=lambda: secrets.token_urlsafe(32))
@@ -344,6 +347,8 @@ class Controle(db.Model):
     rijen = IntegerField(default=0)
     fouten_json = TextField(default="[]")
     waarschuwingen_json = TextField(default="[]")
+    # The column mapping the check went through (lijsten.koppeling); a database default too, as step 10 adds it.
+    koppeling_json = TextField(default="", constraints=[SQL("DEFAULT ''")])
     aangemaakt = DateTimeField(default=nu, index=True)
 
     BEWAREN = timedelta(hours=3)
@@ -426,8 +431,37 @@ class Afremming(db.Model):
         return cls.delete().where(cls.bijgewerkt < nu() - timedelta(days=dagen)).execute()
 
 
+class Kolomkoppeling(db.Model):
+    """A column mapping an instantie confirmed for a file with these titles (issue 13): proposed,
+    filled in, for its next file with the same titles. `titels` is lijsten.koppeling.sleutel_van."""
+    instantie = ForeignKeyField(Instantie, on_delete="CASCADE")
+    format = CharField(max_length=40)
+    titels = CharField(max_length=64)
+    koppeling_json = TextField()          # {normalised title: field or '' (ignored)}
+    gebruiker = ForeignKeyField(Gebruiker, null=True, on_delete="SET NULL")
+    bijgewerkt = DateTimeField(default=nu)
+
+    class Meta:
+        indexes = ((("instantie", "format", "titels"), True),)
+
+    @classmethod
+    def onthouden(cls, instantie, format_naam, titels):
+        rij = cls.get_or_none((cls.instantie == instantie) & (cls.format == format_naam) & (cls.titels == titels))
+        return json.loads(rij.koppeling_json) if rij else {}
+
+    @classmethod
+    def bewaar(cls, instantie, format_naam, titels, koppeling, gebruiker=None):
+        """Insert or replace; two workers confirming at once end with one row (the last one)."""
+        tekst = json.dumps(koppeling, ensure_ascii=False)
+        (cls.insert(instantie=instantie, format=format_naam, titels=titels, koppeling_json=tekst,
+                    gebruiker=gebruiker, bijgewerkt=nu())
+            .on_conflict(conflict_target=[cls.instantie, cls.format, cls.titels],
+                         update={cls.koppeling_json: tekst, cls.gebruiker: gebruiker, cls.bijgewerkt: nu()})
+            .execute())
+
+
 class SchemaVersie(db.Model):
     versie = IntegerField()
 
 
-MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, AanleveringInhoud, Leerling, MailBericht, Controle, Gebeurtenis, Afremming, SchemaVersie]
+MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, AanleveringInhoud, Leerling, MailBericht, Controle, Gebeurtenis, Afremming, Kolomkoppeling, SchemaVersie]

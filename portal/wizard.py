@@ -28,9 +28,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from portal import mail, vergelijking, web
 from portal.extensions import db, limiter, per_bezoeker
 from portal.lijsten.errors import CATALOG, Bevinding
+from portal.lijsten import koppeling
 from portal.lijsten.formats import FORMATS, SOORTEN, format_voor
 from portal.lijsten.reader import Limieten
-from portal.lijsten.validate import check_bytes
 from portal.models import Aanlevering, Controle, Gebeurtenis, Instantie, Leerling
 from portal.schooljaar import schooljaar
 from portal.web import render, see_other, toegang
@@ -172,8 +172,9 @@ class OpsturenForm(FlaskForm):
     toelichting = TextAreaField("Toelichting", description="Bijvoorbeeld: dit is een aanvulling op de lijst van vorige week.",
                                 validators=[Optional(), Length(max=2000, message="De toelichting is te lang (maximaal 2000 tekens).")])
     bestand = FileField("Leerlingbestand",
-                        description="Het ingevulde Excel-format (.xlsx) of een .csv-bestand, maximaal 20 MB.",
-                        render_kw={"accept": ".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"})
+                        description="Het ingevulde Excel-format (.xlsx), of een .xls-, .ods- of .csv-bestand, maximaal 20 MB.",
+                        render_kw={"accept": ".xlsx,.xls,.ods,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+                                             "application/vnd.ms-excel,application/vnd.oasis.opendocument.spreadsheet,text/csv"})
     # A field people do not see: a bot that fills it in is turned away.
     website = StringField("Laat dit veld leeg")
 
@@ -329,9 +330,10 @@ def systeem_bevindingen(resultaat, instantie, keuzes, sha256):
     return bevindingen
 
 
-def controleer(keuzes, form, data, naam):
-    """Check the file; store a Controle (errors) or an Aanlevering (none). Returns (soort, object)."""
-    resultaat = check_bytes(data, keuzes.format, limieten=limieten())
+def controleer(keuzes, form, data, naam, koppeling_json=""):
+    """Check the file (through a confirmed column mapping, if any: portal.koppelen); store a
+    Controle (errors) or an Aanlevering (none). Returns (soort, object)."""
+    resultaat = koppeling.check_met_koppeling(data, keuzes.format, koppeling.van_json(koppeling_json), limieten=limieten())
     instantie = Instantie.get_by_id(form.instantie.data)
     gebruiker = kanaal().gebruiker()
     if not resultaat.ok:
@@ -340,7 +342,8 @@ def controleer(keuzes, form, data, naam):
             kanaal=kanaal().naam, gebruiker=gebruiker, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort,
             instantie=instantie, naam=form.naam.data.strip(), email=form.email.data,
             toelichting=(form.toelichting.data or "").strip(), bestandsnaam=naam, bestand=data,
-            rijen=resultaat.rijen, fouten_json=_json(resultaat.fouten), waarschuwingen_json=_json(resultaat.waarschuwingen))
+            rijen=resultaat.rijen, fouten_json=_json(resultaat.fouten), waarschuwingen_json=_json(resultaat.waarschuwingen),
+            koppeling_json=koppeling_json)
         session["controles"] = (session.get("controles", []) + [controle.token])[-5:]
         return "controle", controle
     sha256 = hashlib.sha256(data).hexdigest()
@@ -352,7 +355,7 @@ def controleer(keuzes, form, data, naam):
             kanaal=kanaal().naam, gebruiker=gebruiker, bestandsnaam=naam, bestand=data, sha256=sha256,
             aantal_leerlingen=len(resultaat.leerlingen), aantal_waarschuwingen=len(waarschuwingen),
             leerlingen_json=json.dumps([_rij_json(r) for r in resultaat.leerlingen], ensure_ascii=False),
-            waarschuwingen_json=_json(waarschuwingen))
+            waarschuwingen_json=_json(waarschuwingen), koppeling_json=koppeling_json)
         Gebeurtenis.log("ingediend", aanlevering=aanlevering, gebruiker=gebruiker,
                         wie="" if gebruiker else f"{aanlevering.naam} ({aanlevering.email}, openbare site)",
                         details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen")
@@ -527,6 +530,8 @@ def opsturen():
         data = form.bestand.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
         soort, gemaakt = controleer(keuzes, form, data, bestandsnaam(form.bestand.data.filename))
         if soort == "controle":
+            if koppeling.nodig(b["code"] for b in json.loads(gemaakt.fouten_json)):
+                return see_other(".koppelen", token=gemaakt.token, **keuzes.args)  # portal/koppelen.py
             return see_other(".controle", token=gemaakt.token, **keuzes.args)
         return see_other(".klaar", kenmerk=gemaakt.kenmerk, **keuzes.args)
     namen = [naam for naam in (*form.INLINE, "bestand") if naam in form.errors or naam == "bestand"]
@@ -595,7 +600,8 @@ def gemarkeerd(token):
     if gevonden is None:
         return verlopen()
     data = bytes(gevonden.bestand)  # PostgreSQL hands a bytea back as a memoryview
-    resultaat = check_bytes(data, format_voor(gevonden.schoolsoort, gevonden.soort), limieten=limieten())
+    resultaat = koppeling.check_met_koppeling(data, format_voor(gevonden.schoolsoort, gevonden.soort),
+                                              koppeling.van_json(gevonden.koppeling_json), limieten=limieten())
     naam = PurePath(gevonden.bestandsnaam).stem
     return send_file(io.BytesIO(annotated(data, resultaat)), as_attachment=True,
                      download_name=f"{naam} - fouten gemarkeerd.xlsx",
@@ -612,3 +618,6 @@ def klaar(kenmerk):
     waarschuwingen = vergelijking.waarschuwingen(aanlevering)
     return page("wizard/klaar.html", 5, keuzes, aanlevering=aanlevering, waarschuwingen=waarschuwingen,
                 aantal_waarschuwingen=aantal(waarschuwingen))
+
+
+from portal import koppelen  # noqa: E402,F401 - the mapping step's routes on this blueprint

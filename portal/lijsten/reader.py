@@ -216,7 +216,11 @@ def read_sheet(data: bytes, limieten: Limieten = Limieten()) -> Sheet:
         if data[:4] == _ZIP:
             sheet = _read_ooxml(bytes(data), limieten)
         elif data[:8] == _OLE2:
-            raise _ole2_fout(data)
+            fout = _ole2_fout(data)
+            if fout.code != "file_type_xls":
+                raise fout
+            from .andere_bestanden import lees_xls  # .xls: issue 13
+            sheet = lees_xls(bytes(data), limieten)
         else:
             for magic, soort in _MAGIC_UNSUPPORTED:
                 if data[:len(magic)] == magic:
@@ -615,7 +619,8 @@ def _check_pakket(z: _Zip) -> None:
     """The package is a plain .xlsx: not an .ods, .docx, .pptx, .xlsb, Strict or with macros."""
     if z.has("mimetype"):
         if z.read("mimetype").strip().startswith(_CT_ODS):
-            raise Bestandsfout("file_type_unsupported", soort="ods")
+            from .andere_bestanden import lees_ods  # .ods: issue 13; its XML inflated and checked here
+            return lees_ods(data, {n: _check_xml(z.read(n)) for n in z.infos if n.lower().endswith(".xml")}, limieten)
         raise Bestandsfout("file_type_unsupported")
     if z.has("word/document.xml"):
         raise Bestandsfout("file_type_unsupported", soort="docx")
