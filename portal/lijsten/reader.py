@@ -577,6 +577,9 @@ _MARKER_RE = re.compile(
 
 def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
     z = _Zip(data, limieten)
+    if z.has("mimetype") and z.read("mimetype").strip().startswith(_CT_ODS):
+        from .andere_bestanden import lees_ods  # .ods: issue 13; its XML inflated and checked here
+        return lees_ods(data, {n: _check_xml(z.read(n)) for n in z.infos if n.lower().endswith(".xml")}, limieten)
     _check_pakket(z)
     xml_members = _xml_leden(z, limieten)
     workbook_xml = xml_members["xl/workbook.xml"]
@@ -616,11 +619,8 @@ def _read_ooxml(data: bytes, limieten: Limieten) -> Sheet:
 
 
 def _check_pakket(z: _Zip) -> None:
-    """The package is a plain .xlsx: not an .ods, .docx, .pptx, .xlsb, Strict or with macros."""
-    if z.has("mimetype"):
-        if z.read("mimetype").strip().startswith(_CT_ODS):
-            from .andere_bestanden import lees_ods  # .ods: issue 13; its XML inflated and checked here
-            return lees_ods(data, {n: _check_xml(z.read(n)) for n in z.infos if n.lower().endswith(".xml")}, limieten)
+    """The package is a plain .xlsx: not another OpenDocument, a .docx, .pptx, .xlsb, Strict or with macros."""
+    if z.has("mimetype"):  # an OpenDocument other than a spreadsheet (.ods is read above)
         raise Bestandsfout("file_type_unsupported")
     if z.has("word/document.xml"):
         raise Bestandsfout("file_type_unsupported", soort="docx")
