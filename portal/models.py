@@ -346,6 +346,11 @@ class Controle(db.Model):
     fouten_json = TextField(default="[]")
     waarschuwingen_json = TextField(default="[]")
     aangemaakt = DateTimeField(default=nu, index=True)
+    # A large list is checked as a job (portal/controles.py): wacht → bezig → klaar, or mislukt.
+    status = CharField(max_length=10, default="klaar", index=True)
+    geclaimd_tot = DateTimeField(null=True)
+    pogingen = IntegerField(default=0)
+    kenmerk = CharField(max_length=20, null=True)  # the Aanlevering a check without errors became
 
     BEWAREN = timedelta(hours=3)
 
