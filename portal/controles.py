@@ -13,9 +13,10 @@ command `flask --app app controles-verwerken`. Small lists are checked in the re
 """
 import logging
 import threading
+from contextlib import nullcontext
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context
 
 from portal.extensions import db
 from portal.models import Controle, nu
@@ -75,6 +76,14 @@ def afronden(controle_id, tot, **velden):
             .execute()) == 1
 
 
+def _verzoek():
+    """The mails are rendered with the layout's context processors, which ask for the logged-in
+    user: a worker runs the check in an anonymous request of its own (links use PUBLIC_URL anyway)."""
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context("/", base_url=current_app.config["PUBLIC_URL"])
+
+
 def uitvoeren(controle, tot):
     """Run a claimed check. A check that raises is 'mislukt' (the user sees a page that says
     so), never a waiting page that waits forever."""
@@ -84,7 +93,8 @@ def uitvoeren(controle, tot):
         afronden(controle.id, tot, status="mislukt", bestand=b"")
         return
     try:
-        wizard.voer_uit(controle, tot)
+        with _verzoek():
+            wizard.voer_uit(controle, tot)
     except ClaimVerloren:
         log.warning("Controle %s: claim verlopen, een andere worker heeft hem overgenomen", controle.id)
     except Exception:
@@ -116,10 +126,13 @@ def plaats_in_wachtrij(controle):
     return Controle.select().where((Controle.status == "wacht") & (Controle.id < controle.id)).count()
 
 
-def start_worker(app, interval=1.0):
-    """A daemon thread per process that runs waiting checks; claims keep workers from colliding."""
+def start_worker(app, interval=1.0, stop=None):
+    """A daemon thread per process that runs waiting checks; claims keep workers from colliding.
+    `stop` (a threading.Event) ends it, for tests."""
+    stop = stop or threading.Event()
+
     def loop():
-        while True:
+        while not stop.is_set():
             _wekker.wait(interval)
             _wekker.clear()
             try:
