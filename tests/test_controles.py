@@ -1,5 +1,6 @@
 """The check of a large upload as a job (portal/controles.py): the waiting page and its progress
 fragment, the claim by several workers, a claim taken over after a crash, a check that fails."""
+import json
 import threading
 from datetime import timedelta
 
@@ -201,3 +202,29 @@ def test_the_worker_thread_runs_a_check_it_is_woken_for(als_taak, app, client):
         stop.set()
         thread.join(5)
     assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("nieuwe_lijst", ["hele-lijst", "een-leerling"])
+def test_students_the_school_already_has_are_named_both_for_a_large_and_a_small_list(app, login, client, nieuwe_lijst):
+    """The portal warns for every student the school already has (already_registered): a list as
+    large as the school reads the school's numbers once, a small one looks its numbers up."""
+    from portal import verwerken
+    from portal.lijsten.formats import format_voor
+    from tests.builders import leerlingen, make_xlsx, titel
+    login("vo")
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 5, seed=21)
+    portaal = "/uploaden/opsturen" + VO_OVER
+    assert "/uploaden/klaar/" in post_file(client, portaal, make_xlsx(fmt, rijen), csrf_token(client, portaal)).headers["Location"]
+    with app.app_context():
+        verwerken.verwerk(Aanlevering.get())
+    # Known by its BSN alone: the school's student got another leerlingnummer in this list.
+    nieuw = [dict(rijen[2], **{titel(fmt, "leerlingnummer"): "990001"})]
+    if nieuwe_lijst == "hele-lijst":
+        nieuw = rijen[:2] + nieuw + rijen[3:]
+    response = post_file(client, portaal, make_xlsx(fmt, nieuw), csrf_token(client, portaal), bestandsnaam="tweede.xlsx")
+    assert "/uploaden/klaar/" in response.headers["Location"]
+    tweede = Aanlevering.get(Aanlevering.bestandsnaam == "tweede.xlsx")
+    bekend = {b["value"] for b in json.loads(tweede.waarschuwingen_json) if b["code"] == "already_registered"}
+    verwacht = {r[titel(fmt, "leerlingnummer")] for r in nieuw}
+    assert bekend == verwacht
