@@ -228,3 +228,35 @@ def test_students_the_school_already_has_are_named_both_for_a_large_and_a_small_
     bekend = {b["value"] for b in json.loads(tweede.waarschuwingen_json) if b["code"] == "already_registered"}
     verwacht = {r[titel(fmt, "leerlingnummer")] for r in nieuw}
     assert bekend == verwacht
+
+
+def test_step_8_makes_the_checks_of_a_version_6_database_finished_jobs(app):
+    """A version-6 controle table (no status) gets the job's columns; its checks count as done."""
+    from peewee import BlobField, CharField, DateTimeField, IntegerField, Model, TextField
+    from portal import migrations
+    from portal.models import SchemaVersie
+    database = db.database
+
+    class V6Controle(Model):
+        token = CharField(unique=True); kanaal = CharField(); schoolsoort = CharField(); soort = CharField()
+        gebruiker_id = IntegerField(null=True); instantie_id = IntegerField(null=True)
+        naam = CharField(default=""); email = CharField(default=""); toelichting = TextField(default="")
+        bestandsnaam = CharField(); bestand = BlobField(); rijen = IntegerField(default=0)
+        fouten_json = TextField(default="[]"); waarschuwingen_json = TextField(default="[]")
+        aangemaakt = DateTimeField(default=nu)
+
+        class Meta:
+            table_name = "controle"
+
+    with app.app_context():
+        database.drop_tables([Controle])
+        V6Controle._meta.set_database(database)
+        database.create_tables([V6Controle])
+        V6Controle.create(token="oud", kanaal="publiek", schoolsoort="VO", soort="overstapper",
+                          bestandsnaam="oud.xlsx", bestand=b"PK", fouten_json='[{"code": "x"}]')
+        SchemaVersie.update(versie=6).execute()
+        assert migrations.upgrade(database) == (6, migrations.LAATSTE)
+        oud = Controle.get(Controle.token == "oud")
+        assert (oud.status, oud.pogingen, oud.geclaimd_tot, oud.kenmerk) == ("klaar", 0, None, None)
+        assert controles.wachtende() == []
+        assert migrations.upgrade(database) == (migrations.LAATSTE, migrations.LAATSTE)
