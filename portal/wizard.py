@@ -559,7 +559,7 @@ def opsturen():
         return see_other(".start")
     if form.validate_on_submit():
         data = form.bestand.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
-        inline = len(data) <= controles.inline_bytes()
+        inline = controles.inline(data)
         gemaakt, tot = aanmelden(keuzes, form, data, bestandsnaam(form.bestand.data.filename), inline)
         if inline:
             controles.uitvoeren(gemaakt, tot)

@@ -88,7 +88,7 @@ def test_only_the_browser_that_sent_it_sees_the_waiting_page(als_taak, app, clie
 
 def test_a_small_list_is_still_answered_in_one_request(app, client):
     """Below CONTROLE_INLINE_BYTES the upload checks the list itself: no waiting page."""
-    assert len(goede_lijst(5)) < controles.INLINE_BYTES
+    assert len(goede_lijst(5)) < controles.INLINE_BYTES * controles.XLSX_DEEL
     location = opsturen(client, goede_lijst(5))
     assert "/leerlinglijst/klaar/" in location and Aanlevering.select().count() == 1
 
@@ -260,3 +260,17 @@ def test_step_8_makes_the_checks_of_a_version_6_database_finished_jobs(app):
         assert (oud.status, oud.pogingen, oud.geclaimd_tot, oud.kenmerk) == ("klaar", 0, None, None)
         assert controles.wachtende() == []
         assert migrations.upgrade(database) == (migrations.LAATSTE, migrations.LAATSTE)
+
+
+def test_an_xlsx_costs_more_per_byte_than_a_csv_so_its_inline_limit_is_lower(app, client):
+    """Per byte an .xlsx (compressed) takes about three times as long to check as a .csv."""
+    from portal.lijsten.formats import format_voor
+    from tests.builders import leerlingen, make_csv
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 5, seed=8)
+    xlsx = goede_lijst(5)
+    app.config["CONTROLE_INLINE_BYTES"] = int(len(xlsx) / 0.8)  # the .xlsx is 80 % of the limit
+    assert "/controle/" in opsturen(client, xlsx)
+    csv_bestand = make_csv(fmt, rijen)
+    assert len(csv_bestand) <= app.config["CONTROLE_INLINE_BYTES"]
+    assert "/klaar/" in opsturen(client, csv_bestand, bestandsnaam="leerlingen.csv")
