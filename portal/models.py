@@ -278,13 +278,16 @@ class Leerling(db.Model):
     def bekend_bij(cls, instantie, rijen, stuk=500):
         """The leerlingnummers of these rows whose student the instantie already has: the same
         leerlingnummer, BSN or onderwijsnummer."""
+        aantal = cls.select().where(cls.instantie == instantie).count()
+        if not aantal:  # a school's first list: nothing to look up
+            return set()
         per_nummer = {}
         for rij in rijen:
             for veld in ("leerlingnummer", "bsn", "onderwijsnummer"):
                 if rij.get(veld):
                     per_nummer.setdefault((veld, rij[veld]), set()).add(rij.get("leerlingnummer"))
         bekend = set()
-        if cls.select().where(cls.instantie == instantie).count() <= len(per_nummer):
+        if aantal <= len(per_nummer):
             # A list as large as the school: reading the school's own numbers once is far cheaper
             # than a hundred IN queries (4 of the 11 s of a 50,000-row upload on a busy machine).
             velden = ("leerlingnummer", "bsn", "onderwijsnummer")
