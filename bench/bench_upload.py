@@ -62,11 +62,11 @@ def postgres_leeg(url):
 
 
 class Server:
-    def __init__(self, tmp, database_url):
+    def __init__(self, database_url):
         self.poort = vrije_poort()
         self.url = f"http://127.0.0.1:{self.poort}"
         self.env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-geheim",
-                    "PUBLIC_URL": self.url, "DEMO_PASSWORD": WACHTWOORD, "INSTANCE_PATH": str(tmp),
+                    "PUBLIC_URL": self.url, "DEMO_PASSWORD": WACHTWOORD,
                     "SESSION_COOKIE_SECURE": "0", "MAIL_WORKER": "0", "PYTHONPATH": str(ROOT)}
         self.env.pop("MAIL_SERVER", None)
 
@@ -160,7 +160,7 @@ def main():
         if url:
             postgres_leeg(url)
         database = url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        with Server(tmp, database) as server:
+        with Server(database) as server:
             bezoeker = Bezoeker(server.url)
             print(f"database: {'PostgreSQL' if url else 'SQLite'}; gunicorn 2 workers x 4 threads")
             print(f"{'rijen':>7} {'soort':>5} {'MB':>5} {'weg':>6} {'eind-tot-eind s (elke ronde)':>34} {'langste verzoek s':>18}")
