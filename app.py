@@ -228,4 +228,15 @@ def create_app(config=None):
                 with lock:
                     if "mail_worker" not in app.extensions:
                         app.extensions["mail_worker"] = start_worker(app, interval=app.config["MAIL_WORKER_INTERVAL"])
+    if app.config.get("CONTROLE_WORKER", True) and not app.testing:
+        # Large uploads are checked as jobs (portal/controles.py); each worker process runs them too.
+        from portal import controles
+        controle_lock = threading.Lock()
+
+        @app.before_request
+        def start_controle_worker():
+            if "controle_worker" not in app.extensions:
+                with controle_lock:
+                    if "controle_worker" not in app.extensions:
+                        app.extensions["controle_worker"] = controles.start_worker(app)
     return app

@@ -157,6 +157,21 @@ def register(app):
         verzonden, mislukt = send_pending(limit=1000)
         click.echo(f"{verzonden} verstuurd, {mislukt} mislukt (wordt later opnieuw geprobeerd).")
 
+    @app.cli.command("controles-verwerken")
+    @click.option("--blijven", is_flag=True, help="Blijf draaien en controleer nieuwe lijsten zodra ze binnenkomen.")
+    @with_appcontext
+    def controles_verwerken(blijven):
+        """Check the uploaded lists that wait (each worker process also does this in the background)."""
+        import time
+        from portal import controles
+        while True:
+            aantal = controles.verwerk_wachtende()
+            if aantal or not blijven:
+                click.echo(f"{aantal} {'lijst' if aantal == 1 else 'lijsten'} gecontroleerd.")
+            if not blijven:
+                return
+            time.sleep(0 if aantal else 1)
+
     try:
         from portal.lijsten.commands import leerlinglijst
     except ImportError:  # the core's commands land separately

@@ -16,7 +16,7 @@ from portal.lijsten.reader import Bestandsfout, kolomletter, read_sheet
 from portal.lijsten.validate import titel_sleutel
 from portal.models import Kolomkoppeling
 from portal.web import render, see_other, toegang
-from portal.wizard import (Keuzes, bp, controleer, eigen_controle, kanaal, limieten, opsturen_form, page,
+from portal.wizard import (Keuzes, bp, controleer, eigen_controle, na_de_controle, kanaal, limieten, opsturen_form, page,
                            verlopen)
 
 SESSIE_BEWAARD = 5      # mappings a visitor's session remembers (the cookie stays small)
@@ -72,11 +72,9 @@ def bevestigd(controle, keuzes, data, koppeling_json):
     kept): on to its findings, or sent. The check it replaces is gone."""
     form = opsturen_form(keuzes, formdata=None, instantie=controle.instantie_id, naam=controle.naam,
                          email=controle.email, toelichting=controle.toelichting)
-    soort, gemaakt = controleer(keuzes, form, data, controle.bestandsnaam, koppeling_json=koppeling_json)
-    if soort == "aanlevering":
-        return see_other(".klaar", kenmerk=gemaakt.kenmerk, **keuzes.args)
+    gemaakt = controleer(keuzes, form, data, controle.bestandsnaam, koppeling_json=koppeling_json)
     controle.delete_instance()
-    return see_other(".controle", token=gemaakt.token, **keuzes.args)
+    return na_de_controle(gemaakt)
 
 
 @bp.route("/controle/<token>/koppelen", methods=["GET", "POST"])

@@ -60,6 +60,18 @@ def _v6_sessies_en_afremming(database):
     database.create_tables([m.Afremming], safe=True)
 
 
+def _v8_controles_als_taak(database):
+    """A check runs as a job: its status, the claim of the worker that runs it, its attempts and
+    the kenmerk of the Aanlevering it became. Existing checks are finished ('klaar')."""
+    if "status" not in {c.name for c in database.get_columns("controle")}:
+        # Plain statements: peewee's SQLite migrator would rebuild the table for NOT NULL.
+        database.execute_sql("ALTER TABLE controle ADD COLUMN status VARCHAR(10) NOT NULL DEFAULT 'klaar'")
+        database.execute_sql("ALTER TABLE controle ADD COLUMN pogingen INTEGER NOT NULL DEFAULT 0")
+        database.execute_sql("CREATE INDEX controle_status ON controle (status)")
+    _add_column(database, m.Controle, "geclaimd_tot")
+    _add_column(database, m.Controle, "kenmerk")
+
+
 def _v10_kolomkoppeling(database):
     """Column mapping (issue 13): the mappings instanties confirmed, and on a check and an
     aanlevering the mapping it went through. Applies after steps 6-9 and needs none of them."""
@@ -78,6 +90,7 @@ STAPPEN = [
     (4, _v4_controles),
     (5, _v5_inhoud_apart),
     (6, _v6_sessies_en_afremming),
+    (8, _v8_controles_als_taak),
     (10, _v10_kolomkoppeling),
 ]
 LAATSTE = STAPPEN[-1][0]

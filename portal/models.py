@@ -280,12 +280,23 @@ class Leerling(db.Model):
     def bekend_bij(cls, instantie, rijen, stuk=500):
         """The leerlingnummers of these rows whose student the instantie already has: the same
         leerlingnummer, BSN or onderwijsnummer."""
+        aantal = cls.select().where(cls.instantie == instantie).count()
+        if not aantal:  # a school's first list: nothing to look up
+            return set()
         per_nummer = {}
         for rij in rijen:
             for veld in ("leerlingnummer", "bsn", "onderwijsnummer"):
                 if rij.get(veld):
                     per_nummer.setdefault((veld, rij[veld]), set()).add(rij.get("leerlingnummer"))
         bekend = set()
+        if aantal <= len(per_nummer):
+            # A list as large as the school: reading the school's own numbers once is far cheaper
+            # than a hundred IN queries (4 of the 11 s of a 50,000-row upload on a busy machine).
+            velden = ("leerlingnummer", "bsn", "onderwijsnummer")
+            for rij in cls.select(cls.leerlingnummer, cls.bsn, cls.onderwijsnummer).where(cls.instantie == instantie).tuples():
+                for veld, waarde in zip(velden, rij):
+                    bekend |= per_nummer.get((veld, waarde), set())
+            return bekend
         for veld in ("leerlingnummer", "bsn", "onderwijsnummer"):
             waarden = [w for (v, w) in per_nummer if v == veld]
             kolom = getattr(cls, veld)
@@ -350,6 +361,11 @@ class Controle(db.Model):
     # The column mapping the check went through (lijsten.koppeling); a database default too, as step 10 adds it.
     koppeling_json = TextField(default="", constraints=[SQL("DEFAULT ''")])
     aangemaakt = DateTimeField(default=nu, index=True)
+    # A large list is checked as a job (portal/controles.py): wacht → bezig → klaar, or mislukt.
+    status = CharField(max_length=10, default="klaar", index=True)
+    geclaimd_tot = DateTimeField(null=True)
+    pogingen = IntegerField(default=0)
+    kenmerk = CharField(max_length=20, null=True)  # the Aanlevering a check without errors became
 
     BEWAREN = timedelta(hours=3)
 

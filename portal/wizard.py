@@ -6,7 +6,8 @@ Schoolsoort, Soort leerlingen, Format, Opsturen, Verwerken.
 The choices travel in the query string (?schoolsoort=VO&soort=overstapper), so every step is a
 plain URL: back, reload and a second tab do no harm. A checked file with errors is kept as a
 `Controle` that only this browser session may open; a file without errors becomes an
-`Aanlevering` at once, with its confirmation mails, in one transaction.
+`Aanlevering`, with its confirmation mails, in one transaction. A small file is checked in the
+request; a large one waits as a job (portal/controles.py) on a page that follows its progress.
 """
 import hashlib
 import io
@@ -25,13 +26,13 @@ from flask_wtf.file import FileField
 from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal import mail, vergelijking, web
+from portal import controles, mail, vergelijking, web
 from portal.extensions import db, limiter, per_bezoeker
 from portal.lijsten.errors import CATALOG, Bevinding
 from portal.lijsten import koppeling
 from portal.lijsten.formats import FORMATS, SOORTEN, format_voor
 from portal.lijsten.reader import Limieten
-from portal.models import Aanlevering, Controle, Gebeurtenis, Instantie, Leerling
+from portal.models import Aanlevering, Controle, Gebeurtenis, Instantie, Leerling, nu
 from portal.schooljaar import schooljaar
 from portal.web import render, see_other, toegang
 
@@ -89,6 +90,11 @@ def _kanaal_van_registratie(state):
 
 def kanaal() -> Kanaal:
     return current_app.extensions["wizard_kanalen"][request.blueprint]
+
+
+def kanaal_van(kanaal_naam):
+    """The Kanaal of a stored kanaal name ('portal', 'publiek'); also outside a request (a worker)."""
+    return next((k for k in current_app.extensions.get("wizard_kanalen", {}).values() if k.naam == kanaal_naam), None)
 
 
 def registratie_van(kanaal_naam):
@@ -309,14 +315,14 @@ def _rij_json(leerling):
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in leerling.items()}
 
 
-def systeem_bevindingen(resultaat, instantie, keuzes, sha256):
+def systeem_bevindingen(resultaat, instantie, keuzes, sha256, met_account):
     """Warnings against what the system already holds (errors.md, last table)."""
     bevindingen = []
     eerder = Aanlevering.eerder_opgestuurd(sha256, instantie, keuzes.soort, schooljaar())
     if eerder:
         bevindingen.append(Bevinding("duplicate_submission", params={
             "datum": eerder.aangemaakt.strftime("%d-%m-%Y"), "kenmerk": eerder.kenmerk}))
-    if not kanaal().met_account:
+    if not met_account:
         # Anyone can send a list on the public site; what the school already holds is not for
         # them to learn. The helpdesk sees it anyway in its comparison with the system.
         return bevindingen
@@ -331,40 +337,89 @@ def systeem_bevindingen(resultaat, instantie, keuzes, sha256):
 
 
 def controleer(keuzes, form, data, naam, koppeling_json=""):
-    """Check the file (through a confirmed column mapping, if any: portal.koppelen); store a
-    Controle (errors) or an Aanlevering (none). Returns (soort, object)."""
-    resultaat = koppeling.check_met_koppeling(data, keuzes.format, koppeling.van_json(koppeling_json), limieten=limieten())
-    instantie = Instantie.get_by_id(form.instantie.data)
-    gebruiker = kanaal().gebruiker()
+    """Check an upload (through a confirmed column mapping, if any: portal/koppelen.py): in this
+    request when it is small, else as a job for a worker (portal/controles.py). Returns the Controle."""
+    inline = controles.inline(data)
+    controle, tot = aanmelden(keuzes, form, data, naam, inline, koppeling_json)
+    if inline:
+        controles.uitvoeren(controle, tot)
+    else:
+        controles.wek()
+    return Controle.get_by_id(controle.id)
+
+
+def aanmelden(keuzes, form, data, naam, inline, koppeling_json=""):
+    """Store the upload as a check that only this browser session may open. `inline`: this request
+    checks it itself, so it is stored already claimed; otherwise it waits for a worker.
+    Returns (controle, claim)."""
+    Controle.opruimen()
+    tot = controles.nieuwe_claim() if inline else None
+    controle = Controle.create(
+        status="bezig" if inline else "wacht", geclaimd_tot=tot, pogingen=1 if inline else 0,
+        kanaal=kanaal().naam, gebruiker=kanaal().gebruiker(), schoolsoort=keuzes.schoolsoort, soort=keuzes.soort,
+        instantie=form.instantie.data, naam=form.naam.data.strip(), email=form.email.data,
+        toelichting=(form.toelichting.data or "").strip(), bestandsnaam=naam, bestand=data,
+        koppeling_json=koppeling_json)
+    session["controles"] = (session.get("controles", []) + [controle.token])[-5:]
+    return controle, tot
+
+
+def voer_uit(controle, tot):
+    """Check a stored upload, in the request or in a worker, and write the outcome while the claim
+    `tot` holds: the findings on the Controle (errors), or (none) an Aanlevering with its mails and
+    the Controle pointing at it, in one transaction."""
+    keuzes = Keuzes(controle.schoolsoort, controle.soort)
+    data = bytes(controle.bestand)  # PostgreSQL hands a bytea back as a memoryview
+    resultaat = koppeling.check_met_koppeling(data, keuzes.format, koppeling.van_json(controle.koppeling_json),
+                                              limieten=limieten())
     if not resultaat.ok:
-        Controle.opruimen()
-        controle = Controle.create(
-            kanaal=kanaal().naam, gebruiker=gebruiker, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort,
-            instantie=instantie, naam=form.naam.data.strip(), email=form.email.data,
-            toelichting=(form.toelichting.data or "").strip(), bestandsnaam=naam, bestand=data,
-            rijen=resultaat.rijen, fouten_json=_json(resultaat.fouten), waarschuwingen_json=_json(resultaat.waarschuwingen),
-            koppeling_json=koppeling_json)
-        session["controles"] = (session.get("controles", []) + [controle.token])[-5:]
-        return "controle", controle
+        if not controles.afronden(controle.id, tot, status="klaar", rijen=resultaat.rijen,
+                                  fouten_json=_json(resultaat.fouten), waarschuwingen_json=_json(resultaat.waarschuwingen)):
+            raise controles.ClaimVerloren(controle.id)
+        return None
+    instantie, gebruiker = controle.instantie, controle.gebruiker
+    met_account = getattr(kanaal_van(controle.kanaal), "met_account", False)
     sha256 = hashlib.sha256(data).hexdigest()
-    waarschuwingen = resultaat.waarschuwingen + systeem_bevindingen(resultaat, instantie, keuzes, sha256)
+    waarschuwingen = resultaat.waarschuwingen + systeem_bevindingen(resultaat, instantie, keuzes, sha256, met_account)
     with db.database.atomic():
+        # First the claim: it locks the row, so a worker that took the check over waits and then finds it done.
+        if not controles.afronden(controle.id, tot, status="klaar", rijen=resultaat.rijen, bestand=b""):
+            raise controles.ClaimVerloren(controle.id)
         aanlevering = Aanlevering.maak(
             instantie=instantie, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort, schooljaar=schooljaar(),
-            naam=form.naam.data.strip(), email=form.email.data, toelichting=(form.toelichting.data or "").strip(),
-            kanaal=kanaal().naam, gebruiker=gebruiker, bestandsnaam=naam, bestand=data, sha256=sha256,
+            naam=controle.naam, email=controle.email, toelichting=controle.toelichting,
+            kanaal=controle.kanaal, gebruiker=gebruiker, bestandsnaam=controle.bestandsnaam, bestand=data, sha256=sha256,
             aantal_leerlingen=len(resultaat.leerlingen), aantal_waarschuwingen=len(waarschuwingen),
             leerlingen_json=json.dumps([_rij_json(r) for r in resultaat.leerlingen], ensure_ascii=False),
-            waarschuwingen_json=_json(waarschuwingen), koppeling_json=koppeling_json)
+            waarschuwingen_json=_json(waarschuwingen), koppeling_json=controle.koppeling_json)
         Gebeurtenis.log("ingediend", aanlevering=aanlevering, gebruiker=gebruiker,
                         wie="" if gebruiker else f"{aanlevering.naam} ({aanlevering.email}, openbare site)",
                         details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen")
         bevestigingsmail(aanlevering)
-        # The earlier attempts of this session hold the same personal data: gone once it is sent.
-        Controle.verwijder(session.get("controles", []))
+        Controle.update(kenmerk=aanlevering.kenmerk).where(Controle.id == controle.id).execute()
+    return aanlevering
+
+
+def moet_koppelen(controle):
+    """A checked file whose titles are not the format's goes to the column mapping (portal/koppelen.py),
+    unless it already went through one."""
+    return (controle.status == "klaar" and not controle.kenmerk and not controle.koppeling_json
+            and koppeling.nodig(b["code"] for b in json.loads(controle.fouten_json)))
+
+
+def na_de_controle(controle):
+    """Where a check leads the session that sent it: the waiting page, its result page, or (no
+    errors) the success page; then this check and the earlier attempts of this session, which
+    hold the same personal data, are gone."""
+    keuzes = Keuzes(controle.schoolsoort, controle.soort)
+    if moet_koppelen(controle):
+        return see_other(".koppelen", token=controle.token, **keuzes.args)
+    if controle.status != "klaar" or not controle.kenmerk:
+        return see_other(".controle", token=controle.token, **keuzes.args)
+    Controle.verwijder(session.get("controles", []) + [controle.token])
     session["controles"] = []
-    session["ingediend"] = (session.get("ingediend", []) + [aanlevering.kenmerk])[-10:]
-    return "aanlevering", aanlevering
+    session["ingediend"] = list(dict.fromkeys(session.get("ingediend", []) + [controle.kenmerk]))[-10:]
+    return see_other(".klaar", kenmerk=controle.kenmerk, **keuzes.args)
 
 
 def bevestigingsmail(aanlevering):
@@ -462,8 +517,8 @@ def pagina_van(args, totaal):
 # ----------------------------------------------------------------------------------------------
 # The routes; every view is open here, the registration's Kanaal narrows it (see above)
 # ----------------------------------------------------------------------------------------------
-def page(template, stap, keuzes, status=200, **context):
-    return render(template, block="wizard", status=status, stap=stap, stappen=STAPPEN, keuzes=keuzes,
+def page(template, stap, keuzes, status=200, block="wizard", headers=None, **context):
+    return render(template, block=block, status=status, headers=headers, stap=stap, stappen=STAPPEN, keuzes=keuzes,
                   kanaal=kanaal(), vaste_schoolsoort=vaste_schoolsoort(),
                   schoolsoort_labels=SCHOOLSOORT_LABELS, soorten=SOORTEN, soort_uitleg=SOORT_UITLEG,
                   schooljaar=schooljaar(), paginatitel=f"Stap {stap}: {STAPPEN[stap - 1]} – Leerlinglijst aanleveren",
@@ -528,12 +583,8 @@ def opsturen():
         return see_other(".start")
     if form.validate_on_submit():
         data = form.bestand.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
-        soort, gemaakt = controleer(keuzes, form, data, bestandsnaam(form.bestand.data.filename))
-        if soort == "controle":
-            if koppeling.nodig(b["code"] for b in json.loads(gemaakt.fouten_json)):
-                return see_other(".koppelen", token=gemaakt.token, **keuzes.args)  # portal/koppelen.py
-            return see_other(".controle", token=gemaakt.token, **keuzes.args)
-        return see_other(".klaar", kenmerk=gemaakt.kenmerk, **keuzes.args)
+        gemaakt = controleer(keuzes, form, data, bestandsnaam(form.bestand.data.filename))
+        return na_de_controle(gemaakt)
     namen = [naam for naam in (*form.INLINE, "bestand") if naam in form.errors or naam == "bestand"]
     return page("wizard/opsturen.html", 4, keuzes, form=form,
                 samenvatting=samenvatting(form, namen, form.errors) if request.method == "POST" else None,
@@ -579,7 +630,15 @@ def controle(token):
     gevonden = eigen_controle(token)
     if gevonden is None:
         return verlopen()
+    if gevonden.status in controles.WACHTEND:
+        return wachten(gevonden)
+    if gevonden.status == "mislukt":
+        return page("wizard/mislukt.html", 5, Keuzes(gevonden.schoolsoort, gevonden.soort), status=500, controle=gevonden)
+    if gevonden.kenmerk:
+        return na_de_controle(gevonden)
     keuzes = Keuzes(gevonden.schoolsoort, gevonden.soort)
+    if moet_koppelen(gevonden):
+        return see_other(".koppelen", token=token, **keuzes.args)
     bevindingen = json.loads(gevonden.fouten_json) + json.loads(gevonden.waarschuwingen_json)
     bevindingen.sort(key=lambda b: (b["row"] or 0))
     pagina, paginas = pagina_van(request.args, len(bevindingen))
@@ -592,6 +651,36 @@ def controle(token):
                 bevindingen=bevindingen[(pagina - 1) * PER_PAGINA:pagina * PER_PAGINA], pagina=pagina, paginas=paginas)
 
 
+WACHTPAGINA_VERVERSEN = 2  # seconds; the page without JavaScript reloads itself (Refresh header)
+
+
+def wachten(gevonden):
+    """The waiting page: its progress fragment polls itself (hx-trigger 'load delay:1s', swapped
+    by the next one) until the check is done; without JavaScript the page reloads itself."""
+    headers = {} if web.is_htmx() else {"Refresh": str(WACHTPAGINA_VERVERSEN)}
+    return page("wizard/wachten.html", 5, Keuzes(gevonden.schoolsoort, gevonden.soort), headers=headers,
+                **wacht_context(gevonden))
+
+
+def wacht_context(gevonden):
+    return dict(controle=gevonden, voor=controles.plaats_in_wachtrij(gevonden) if gevonden.status == "wacht" else 0,
+                seconden=max(0, int((nu() - gevonden.aangemaakt).total_seconds())))
+
+
+@bp.route("/controle/<token>/voortgang")
+@toegang("anoniem")
+def voortgang(token):
+    """The progress fragment; once the check is done, htmx is sent to the check's page."""
+    gevonden = eigen_controle(token)
+    if gevonden is None or gevonden.status not in controles.WACHTEND or not web.is_htmx():
+        response = see_other(".controle", token=token, **lees_keuzes(request.args).args)
+        if web.is_htmx():
+            response = current_app.response_class(status=204, headers={"HX-Redirect": response.location})
+        return response
+    return page("wizard/wachten.html", 5, Keuzes(gevonden.schoolsoort, gevonden.soort), block="voortgang",
+                **wacht_context(gevonden))
+
+
 @bp.route("/controle/<token>/gemarkeerd.xlsx")
 @toegang("anoniem")
 def gemarkeerd(token):
@@ -599,6 +688,8 @@ def gemarkeerd(token):
     gevonden = eigen_controle(token)
     if gevonden is None:
         return verlopen()
+    if gevonden.status != "klaar" or gevonden.kenmerk:
+        return see_other(".controle", token=token)
     data = bytes(gevonden.bestand)  # PostgreSQL hands a bytea back as a memoryview
     resultaat = koppeling.check_met_koppeling(data, format_voor(gevonden.schoolsoort, gevonden.soort),
                                               koppeling.van_json(gevonden.koppeling_json), limieten=limieten())

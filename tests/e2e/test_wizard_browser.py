@@ -3,6 +3,7 @@ errors, read them, download the marked-up file, upload the corrected file, see t
 and find the mail."""
 import io
 import random
+import threading
 
 import pytest
 from openpyxl import load_workbook
@@ -339,3 +340,46 @@ def test_expired_check_another_list_and_sending_back_again(request, javascript, 
     page.get_by_role("button", name="Opsturen").click()
     expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
     assert Aanlevering.select().count() == 2
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["met-js", "zonder-js"])
+def test_a_large_list_shows_progress_and_ends_on_its_result(request, javascript, app, tmp_path):
+    """Above CONTROLE_INLINE_BYTES the check runs as a job: the waiting page says so and follows
+    it (htmx polls a fragment; without JavaScript the page reloads itself) until the result."""
+    from portal import controles
+    page = request.getfixturevalue("browser_page" if javascript else "page_zonder_js")
+    app.config["CONTROLE_INLINE_BYTES"] = 20_000
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 1000, seed=11)
+    if javascript:
+        rijen[500][titel(fmt, "bsn")] = "111222334"  # fails the 11-proef: ends on the result page
+    bestand = tmp_path / "groot.xlsx"
+    bestand.write_bytes(make_xlsx(fmt, rijen))
+    page.goto("/leerlinglijst/opsturen?schoolsoort=VO&soort=overstapper")
+    page.get_by_label("Instantie").select_option(index=1)
+    page.get_by_label("Uw naam").fill("Gerda Groot")
+    page.get_by_label("Uw e-mailadres").fill("gerda@voorbeeld.nl")
+    page.get_by_label("Leerlingbestand").set_input_files(bestand)
+    page.get_by_role("button", name="Opsturen").click()
+
+    # No worker runs yet: the list waits, and the page shows that it is being followed.
+    expect(page.get_by_text("Uw lijst wordt gecontroleerd")).to_be_visible()
+    expect(page.locator("progress")).to_be_visible()
+    expect(page.get_by_text("Uw lijst staat klaar om gecontroleerd te worden")).to_be_visible()
+    assert "/leerlinglijst/controle/" in page.url
+    page.wait_for_timeout(2500)  # a few polls (or reloads) while nothing has changed
+    expect(page.get_by_text("Uw lijst wordt gecontroleerd")).to_be_visible()
+
+    stop = threading.Event()
+    worker = controles.start_worker(app, interval=0.2, stop=stop)
+    try:
+        if javascript:
+            expect(page.get_by_text("De leerlinglijst is nog niet opgestuurd")).to_be_visible(timeout=30_000)
+            expect(page.locator("table").last).to_contain_text("elfproef")
+        else:
+            expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("link", name="Nog een lijst opsturen")).to_be_visible()
+            assert Aanlevering.get().aantal_leerlingen == 1000
+    finally:
+        stop.set()
+        worker.join(5)
