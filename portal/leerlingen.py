@@ -10,13 +10,14 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user
-from peewee import IntegrityError
+from peewee import Field, IntegrityError, Tuple
+from playhouse.flask_utils import get_object_or_404
 
 from portal.extensions import db
 from portal.leerlingformulier import maak_formulier, model_waarden
 from portal.lijsten.export import export_xlsx
 from portal.lijsten.formats import GEMEENSCHAPPELIJK, SOORTEN, format_voor
-from portal.models import Gebeurtenis, Instantie, Leerling, nu
+from portal.models import LEERJAAR_SORTERING, Gebeurtenis, Instantie, Leerling, nu
 from portal.schooljaar import recente_schooljaren, schooljaar
 from portal.web import render, see_other, toegang
 
@@ -25,17 +26,17 @@ bp = Blueprint("leerlingen", __name__, url_prefix="/leerlingen")
 PER_PAGINA = 50
 _TITEL = {k.veld: k.titel for k in GEMEENSCHAPPELIJK}  # column titles from the schema
 SORTERINGEN = {
-    # key in the URL → (column title, fields to order by)
+    # key in the URL → (column title, fields to order by). Each order is that of an index of
+    # Leerling (Meta.indexes), ending in the id: the order is total, so a page can start after a row.
     "naam": ("Naam", lambda: (Leerling.achternaam, Leerling.voornaam, Leerling.id)),
     "leerlingnummer": (_TITEL["leerlingnummer"], lambda: (Leerling.leerlingnummer, Leerling.id)),
     "geboortedatum": (_TITEL["geboortedatum"], lambda: (Leerling.geboortedatum, Leerling.id)),
     "klas": ("Klas", lambda: (Leerling.klas, Leerling.achternaam, Leerling.id)),
-    "leerjaar": ("Leerjaar", lambda: (Leerling.leerjaar, Leerling.achternaam, Leerling.id)),
+    "leerjaar": ("Leerjaar", lambda: (LEERJAAR_SORTERING, Leerling.achternaam, Leerling.id)),
     "type": ("Type", lambda: (Leerling.type, Leerling.achternaam, Leerling.id)),
     "instantie": ("Instantie", lambda: (Instantie.naam, Leerling.achternaam, Leerling.id)),
     "schooljaar": ("Schooljaar", lambda: (Leerling.schooljaar, Leerling.achternaam, Leerling.id)),
 }
-_WILDCARDS = str.maketrans("", "", "%_\\")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,6 +52,8 @@ class Filters:
     schooljaar: str = ""
     sorteer: str = "naam"
     pagina: int = 1
+    na: int | None = None     # the page starts after this student (keyset: the link 'Volgende')
+    voor: int | None = None   # the page ends before this student ('Vorige')
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -71,20 +74,24 @@ class Filters:
             schooljaar=(args.get("schooljaar") or "").strip()[:9],
             sorteer=sorteer,
             pagina=max(getal("pagina") or 1, 1),
+            na=getal("na"),
+            voor=getal("voor"),
         )
 
     def args(self, **wijzig) -> dict:
-        """The filters as URL arguments, defaults left out (for links that keep the filters)."""
+        """The filters as URL arguments, defaults left out (for links that keep the filters). The
+        place in the list (pagina, na, voor) only when asked: a new filter or sort starts at page 1."""
         f = replace(self, **wijzig)
         uit = {"q": f.q, "type": f.type, "instantie": f.instantie, "klas": f.klas, "leerjaar": f.leerjaar,
                "schooljaar": f.schooljaar, "sorteer": f.sorteer if f.sorteer != "naam" else None,
-               "pagina": f.pagina if f.pagina > 1 else None}
+               "pagina": f.pagina if f.pagina > 1 and "pagina" in wijzig else None,
+               "na": wijzig.get("na"), "voor": wijzig.get("voor")}
         return {k: v for k, v in uit.items() if v not in (None, "")}
 
     def sorteer_args(self, sleutel) -> dict:
         """A column header link: sort by this column, or reverse when it is already sorted on."""
         nieuw = f"-{sleutel}" if self.sorteer == sleutel else sleutel
-        return self.args(sorteer=nieuw, pagina=1)
+        return self.args(sorteer=nieuw)
 
     def richting(self, sleutel):
         if self.sorteer == sleutel:
@@ -94,55 +101,103 @@ class Filters:
         return None
 
 
-def zoek(gebruiker, filters: Filters):
-    """The students a user may see, filtered as asked (not yet sorted or paged)."""
-    query = Leerling.van(gebruiker)
-    for woord in filters.q.translate(_WILDCARDS).split()[:5]:
-        nummer = Leerling.leerlingnummer.startswith(woord)
-        if any(c.isdigit() for c in woord):
-            query = query.where(nummer)       # a name holds no digits (formats.md ²): skip the name scan
-        else:
-            query = query.where(Leerling.achternaam.contains(woord) | Leerling.voornaam.contains(woord) | nummer)
+def voorwaarden(gebruiker, filters: Filters) -> list:
+    """The conditions of the overview: the students a user may see, filtered as asked."""
+    waar = [Leerling.zichtbaar_voor(gebruiker)]
+    waar += [Leerling.zoekterm(woord) for woord in filters.q.split()[:5]]
     if filters.type:
-        query = query.where(Leerling.type == filters.type)
+        waar.append(Leerling.type == filters.type)
     if filters.instantie:
-        query = query.where(Leerling.instantie == filters.instantie)
+        waar.append(Leerling.instantie == filters.instantie)
     if filters.klas:
-        query = query.where(Leerling.klas == filters.klas)
+        waar.append(Leerling.klas == filters.klas)
     if filters.leerjaar is not None:
-        query = query.where(Leerling.leerjaar == filters.leerjaar)
+        waar.append(Leerling.leerjaar == filters.leerjaar)
     if filters.schooljaar:
-        query = query.where(Leerling.schooljaar == filters.schooljaar)
-    return query
+        waar.append(Leerling.schooljaar == filters.schooljaar)
+    return waar
 
 
-def sorteer(query, filters: Filters):
+def zoek(gebruiker, filters: Filters):
+    """The students a user may see, filtered as asked (not yet sorted or paged), with their instantie."""
+    return Leerling.select(Leerling, Instantie).join(Instantie).where(*voorwaarden(gebruiker, filters))
+
+
+def sorteervelden(filters: Filters, omgekeerd=False):
+    """The fields to order by (in the sort's direction, or against it)."""
     sleutel = filters.sorteer.lstrip("-")
     velden = SORTERINGEN[sleutel][1]()
     if sleutel == "naam" and filters.q:
         # With a search the matches are few: sorting them beats walking the name index row by row
         # (the database would otherwise pick the index to avoid the sort). Same order otherwise.
-        velden = (Leerling.achternaam.concat(""), Leerling.voornaam, Leerling.id)
-    if filters.sorteer.startswith("-"):
-        velden = tuple(v.desc() for v in velden)
-    return query.order_by(*velden)
+        velden = (Leerling.achternaam.concat(""),) + velden[1:]
+    aflopend = filters.sorteer.startswith("-") != omgekeerd
+    return velden, aflopend
 
 
-def pagina(gebruiker, filters: Filters):
-    """→ (students on the page, total count, number of pages); the page number is clamped."""
-    query = zoek(gebruiker, filters)
-    totaal = query.count()
+def sorteer(query, filters: Filters, omgekeerd=False):
+    velden, aflopend = sorteervelden(filters, omgekeerd)
+    return query.order_by(*(v.desc() if aflopend else v for v in velden))
+
+
+def _na(query, filters, leerling_id, omgekeerd=False):
+    """The rows after (or, omgekeerd, before) the student `leerling_id` in the overview's order:
+    the database starts in the sort's index at that row's place (keyset), however deep the page.
+    None when that student is no longer among the results."""
+    velden, aflopend = sorteervelden(filters, omgekeerd)
+    plek = query.select(*velden).where(Leerling.id == leerling_id).tuples().first()
+    if plek is None:
+        return None
+    waarden = [v.to_value(w) if isinstance(v, Field) else w for v, w in zip(velden, plek)]
+    voorbij = Tuple(*velden) < Tuple(*waarden) if aflopend else Tuple(*velden) > Tuple(*waarden)
+    return list(sorteer(query.where(voorbij), filters, omgekeerd).limit(PER_PAGINA))
+
+
+@dataclass
+class Pagina:
+    leerlingen: list
+    totaal: int
+    nummer: int
+    paginas: int
+
+    def links(self, filters: Filters) -> dict:
+        """URL arguments of Eerste, Vorige, Volgende and Laatste (those that lead somewhere). Plain
+        links: Vorige and Volgende name the student the page borders on, Laatste is read backwards."""
+        links = {}
+        if self.nummer > 1:
+            links["eerste"] = filters.args()
+            links["vorige"] = filters.args(pagina=self.nummer - 1, voor=self.leerlingen[0].id)
+        if self.nummer < self.paginas:
+            links["volgende"] = filters.args(pagina=self.nummer + 1, na=self.leerlingen[-1].id)
+            links["laatste"] = filters.args(pagina=self.paginas)
+        return links
+
+
+def pagina(gebruiker, filters: Filters) -> Pagina:
+    """One page of the overview. A page reached by a link starts at a student (keyset); a page asked
+    only by its number is the first, the last (the order read backwards), or counted (OFFSET)."""
+    totaal = Leerling.select(Leerling.id).where(*voorwaarden(gebruiker, filters)).count()
     paginas = max(math.ceil(totaal / PER_PAGINA), 1)
-    filters.pagina = min(filters.pagina, paginas)
-    rijen = list(sorteer(query, filters).paginate(filters.pagina, PER_PAGINA))
-    return rijen, totaal, paginas
+    nummer = min(filters.pagina, paginas)
+    query = zoek(gebruiker, filters)
+    rijen = None
+    if filters.na and nummer > 1:
+        rijen = _na(query, filters, filters.na)
+    elif filters.voor and nummer > 1:
+        rijen = _na(query, filters, filters.voor, omgekeerd=True)
+        rijen = rijen[::-1] if rijen is not None and len(rijen) == PER_PAGINA else None
+    if not rijen:
+        if nummer == 1:
+            rijen = list(sorteer(query, filters).limit(PER_PAGINA))
+        elif nummer == paginas:
+            rijen = list(sorteer(query, filters, omgekeerd=True).limit(totaal - (paginas - 1) * PER_PAGINA))[::-1]
+        else:
+            rijen = list(sorteer(query, filters).paginate(nummer, PER_PAGINA))
+    return Pagina(rijen, totaal, nummer, paginas)
 
 
 def leerling_of_404(leerling_id):
-    leerling = Leerling.van(current_user).where(Leerling.id == leerling_id).first()
-    if leerling is None:
-        abort(404)
-    return leerling
+    return get_object_or_404(Leerling.van(current_user), Leerling.id == leerling_id)
 
 
 def _bestaande(instantie, behalve=None):
@@ -169,9 +224,9 @@ def naam(leerling):
 def overzicht():
     instanties = list(Instantie.van(current_user))
     filters = Filters.uit(request.args, {i.id for i in instanties})
-    rijen, totaal, paginas = pagina(current_user, filters)
-    return render("leerlingen/overzicht.html", block="resultaten", leerlingen=rijen, totaal=totaal,
-                  paginas=paginas, filters=filters, instanties=instanties, sorteringen=SORTERINGEN,
+    deze = pagina(current_user, filters)
+    return render("leerlingen/overzicht.html", block="resultaten", leerlingen=deze.leerlingen, totaal=deze.totaal,
+                  pagina=deze, filters=filters, instanties=instanties, sorteringen=SORTERINGEN,
                   schooljaren=recente_schooljaren(aantal=4), soorten=SOORTEN, naam=naam)
 
 

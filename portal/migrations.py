@@ -50,12 +50,46 @@ def _v5_inhoud_apart(database):
         migrate(migrator.drop_column("aanlevering", "bestand"), migrator.drop_column("aanlevering", "leerlingen_json"))
 
 
+def _v7_zoeken(database):
+    """The overview at scale: an index under every offered sort, and the search's trigram index.
+    Also run on a new database (upgrade below): the search index is not a model's."""
+    database.execute_sql("DROP INDEX IF EXISTS leerling_achternaam")          # now the first column
+    database.execute_sql("DROP INDEX IF EXISTS leerling_schooljaar")          # of a sort's index
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id")        # of the unique index
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_achternaam")
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_bsn")    # turned round:
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_onderwijsnummer")  # bsn first
+    m.Leerling._schema.create_indexes(safe=True)
+    tekst = m.zoektekst()
+    if m.is_postgres(database):
+        # pg_trgm is a trusted extension: the database's owner may create it (PostgreSQL 13+).
+        database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS leerling_zoektekst ON leerling "
+                             f"USING gin ({tekst} gin_trgm_ops)")
+        database.execute_sql("ANALYZE leerling")
+        return
+    tabel = m.ZOEKTABEL
+    if database.table_exists(tabel):
+        return
+    database.execute_sql(f"CREATE VIRTUAL TABLE {tabel} USING fts5(zoektekst, tokenize='trigram')")
+    database.execute_sql(f"INSERT INTO {tabel} (rowid, zoektekst) SELECT id, {tekst} FROM leerling")
+    velden = ", ".join(m.ZOEKVELDEN)
+    database.execute_sql(f"CREATE TRIGGER {tabel}_ai AFTER INSERT ON leerling BEGIN "
+                         f"INSERT INTO {tabel} (rowid, zoektekst) VALUES (new.id, {m.zoektekst('new')}); END")
+    database.execute_sql(f"CREATE TRIGGER {tabel}_ad AFTER DELETE ON leerling BEGIN "
+                         f"DELETE FROM {tabel} WHERE rowid = old.id; END")
+    database.execute_sql(f"CREATE TRIGGER {tabel}_au AFTER UPDATE OF {velden} ON leerling BEGIN "
+                         f"UPDATE {tabel} SET zoektekst = {m.zoektekst('new')} WHERE rowid = new.id; END")
+
+
 # Version 1 is the foundation: instanties, accounts and their links.
 STAPPEN = [
     (2, _v2_aanleveringen),
     (3, _v3_laatst_ingelogd),
     (4, _v4_controles),
     (5, _v5_inhoud_apart),
+    # (6 is the sessions' step, made in parallel; 7 does not depend on it.)
+    (7, _v7_zoeken),
 ]
 LAATSTE = STAPPEN[-1][0]
 
@@ -74,6 +108,7 @@ def upgrade(database=None):
         van = huidige_versie(database)
         if van is None:
             database.create_tables(m.MODELS, safe=True)
+            _v7_zoeken(database)
             m.SchemaVersie.create(versie=LAATSTE)
             return None, LAATSTE
         database.create_tables([m.SchemaVersie], safe=True)

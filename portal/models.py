@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from flask_login import UserMixin
 from peewee import (
     BlobField, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
-    IntegerField, TextField, fn,
+    SQL, IntegerField, PostgresqlDatabase, TextField, fn,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -213,9 +213,11 @@ class AanleveringInhoud(db.Model):
 class Leerling(db.Model):
     # The columns of the formats take their length from the schema (formats.py), the one place
     # where a column's rules stand; a clean value always fits.
-    instantie = ForeignKeyField(Instantie, backref="leerlingen", on_delete="CASCADE")
+    # The instantie's own index would repeat the first column of the unique (instantie, leerlingnummer):
+    # every index costs the load time, so none is made twice (see Meta.indexes).
+    instantie = ForeignKeyField(Instantie, backref="leerlingen", on_delete="CASCADE", index=False)
     type = CharField(max_length=20)  # overstapper | niet-overstapper
-    schooljaar = CharField(max_length=9, index=True)
+    schooljaar = CharField(max_length=9)
     aanlevering = ForeignKeyField(Aanlevering, null=True, backref="leerlingen", on_delete="SET NULL")
     leerlingnummer = CharField(max_length=max_lengte("leerlingnummer"))
     bsn = CharField(max_length=max_lengte("bsn"), null=True)
@@ -223,7 +225,7 @@ class Leerling(db.Model):
     voorletters = CharField(max_length=max_lengte("voorletters"))
     voornaam = CharField(max_length=max_lengte("voornaam"))
     tussenvoegsel = CharField(max_length=max_lengte("tussenvoegsel"), default="")
-    achternaam = CharField(max_length=max_lengte("achternaam"), index=True)
+    achternaam = CharField(max_length=max_lengte("achternaam"))
     geslacht = CharField(max_length=max_lengte("geslacht"))
     geboortedatum = DateField()
     postcode = CharField(max_length=max_lengte("postcode"), default="")
@@ -248,11 +250,21 @@ class Leerling(db.Model):
     gewijzigd = DateTimeField(default=nu)
 
     class Meta:
+        # Every sort the overview offers walks one of these (keyset pagination: the page after a row
+        # starts at that row's place in the index); see SORTEERSLEUTELS and migrations step 7.
+        # bsn and onderwijsnummer come first: the load looks them up within an instantie, the
+        # comparison across every other instantie.
         indexes = (
             (("instantie", "leerlingnummer"), True),
-            (("instantie", "bsn"), False),
-            (("instantie", "onderwijsnummer"), False),
-            (("instantie", "achternaam"), False),
+            (("bsn", "instantie"), False),
+            (("onderwijsnummer", "instantie"), False),
+            (("instantie", "achternaam", "voornaam", "id"), False),
+            (("achternaam", "voornaam", "id"), False),
+            (("leerlingnummer", "id"), False),
+            (("geboortedatum", "id"), False),
+            (("klas", "achternaam", "id"), False),
+            (("type", "achternaam", "id"), False),
+            (("schooljaar", "achternaam", "id"), False),
         )
 
     @classmethod
@@ -281,10 +293,58 @@ class Leerling(db.Model):
     @classmethod
     def van(cls, gebruiker):
         """Every student query starts here: scoped to the user's instanties."""
-        query = cls.select(cls, Instantie).join(Instantie)
-        if not gebruiker.is_helpdesk:
-            query = query.where(cls.instantie.in_(Instantie.van(gebruiker).select(Instantie.id)))
-        return query
+        return cls.select(cls, Instantie).join(Instantie).where(cls.zichtbaar_voor(gebruiker))
+
+    @classmethod
+    def zichtbaar_voor(cls, gebruiker):
+        """The condition 'this user may see this student'. The ids are a list, not a subquery, so
+        the database knows how few they are and plans the overview on them."""
+        if gebruiker.is_helpdesk:
+            return SQL("1 = 1")
+        return cls.instantie.in_([i for (i,) in Instantie.van(gebruiker).select(Instantie.id).tuples()])
+
+    @classmethod
+    def zoekterm(cls, woord):
+        """Where one word of the overview's search matches: a word of three or more letters anywhere
+        in the leerlingnummer, achternaam, tussenvoegsel or voornaam; a shorter word, or one with a
+        digit, at the start of one of them (so '12' finds leerlingnummer 12345, not 51234).
+
+        Both databases answer from a trigram index over the same text (ZOEKTEKST): PostgreSQL from
+        a pg_trgm GIN index on the expression, SQLite from an FTS5 table with the trigram tokenizer
+        that triggers keep equal to the table (both made by migrations step 7). Case does not count.
+        """
+        woord = woord.translate(_GEEN_PATROON)
+        begin = len(woord) < 3 or any(c.isdigit() for c in woord)
+        patroon = f"%{SCHEIDING if begin else ''}{woord}%"
+        if is_postgres():
+            return SQL(f"{zoektekst()} ILIKE %s", [patroon])
+        return cls.id.in_(SQL(f"(SELECT rowid FROM {ZOEKTABEL} WHERE zoektekst LIKE ?)", [patroon]))
+
+
+# Leerjaar may be empty; sorted as 0 so that no sort key is NULL (a NULL compares as unknown,
+# and a page that starts after it would never come).
+LEERJAAR_SORTERING = fn.COALESCE(Leerling.leerjaar, 0)
+Leerling.add_index(Leerling.index(LEERJAAR_SORTERING, Leerling.achternaam, Leerling.id,
+                                  name="leerling_leerjaar_achternaam_id"))
+
+# The text the search looks in: the fields behind '#', a character no leerlingnummer or name holds,
+# so that '%#ja%' means 'a field that starts with ja'. One definition for the index and the query.
+SCHEIDING = "#"
+ZOEKVELDEN = ("leerlingnummer", "achternaam", "tussenvoegsel", "voornaam")
+ZOEKTABEL = "leerling_zoek"  # SQLite: the FTS5 table (rowid = leerling.id)
+_GEEN_PATROON = str.maketrans("", "", "%_\\" + SCHEIDING)
+
+
+def zoektekst(tabel=None):
+    """The SQL expression of the search text, on `tabel`'s columns (e.g. 'new' in a trigger)."""
+    kolommen = [f"{tabel}.{v}" if tabel else v for v in ZOEKVELDEN]
+    return "(" + " || ".join(f"'{SCHEIDING}' || {k}" for k in kolommen) + ")"
+
+
+def is_postgres(database=None):
+    database = database or db.database
+    database = getattr(database, "obj", None) or database  # FlaskDB may hand over a Proxy
+    return isinstance(database, PostgresqlDatabase)
 
 
 def masker(nummer):
