@@ -24,6 +24,9 @@ from portal.web import render, see_other, toegang
 bp = Blueprint("leerlingen", __name__, url_prefix="/leerlingen")
 
 PER_PAGINA = 50
+# Above this many matches a search's page is found by walking the sort's index (a match every few
+# rows) rather than by sorting all the matches.
+VEEL_TREFFERS = 2000
 _TITEL = {k.veld: k.titel for k in GEMEENSCHAPPELIJK}  # column titles from the schema
 SORTERINGEN = {
     # key in the URL → (column title, fields to order by). Each order is that of an index of
@@ -34,7 +37,8 @@ SORTERINGEN = {
     "klas": ("Klas", lambda: (Leerling.klas, Leerling.achternaam, Leerling.id)),
     "leerjaar": ("Leerjaar", lambda: (LEERJAAR_SORTERING, Leerling.achternaam, Leerling.id)),
     "type": ("Type", lambda: (Leerling.type, Leerling.achternaam, Leerling.id)),
-    "instantie": ("Instantie", lambda: (Instantie.naam, Leerling.achternaam, Leerling.id)),
+    "instantie": ("Instantie", lambda: (Instantie.naam, Instantie.id, Leerling.achternaam, Leerling.voornaam,
+                                        Leerling.id)),
     "schooljaar": ("Schooljaar", lambda: (Leerling.schooljaar, Leerling.achternaam, Leerling.id)),
 }
 
@@ -54,6 +58,8 @@ class Filters:
     pagina: int = 1
     na: int | None = None     # the page starts after this student (keyset: the link 'Volgende')
     voor: int | None = None   # the page ends before this student ('Vorige')
+    # Not from the URL: set by pagina() once the count shows that a search matched many students.
+    veel_treffers: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -104,7 +110,8 @@ class Filters:
 def voorwaarden(gebruiker, filters: Filters) -> list:
     """The conditions of the overview: the students a user may see, filtered as asked."""
     waar = [Leerling.zichtbaar_voor(gebruiker)]
-    waar += [Leerling.zoekterm(woord) for woord in filters.q.split()[:5]]
+    termen = (Leerling.zoekterm(woord, veel=filters.veel_treffers) for woord in filters.q.split()[:5])
+    waar += [term for term in termen if term is not None]
     if filters.type:
         waar.append(Leerling.type == filters.type)
     if filters.instantie:
@@ -127,9 +134,9 @@ def sorteervelden(filters: Filters, omgekeerd=False):
     """The fields to order by (in the sort's direction, or against it)."""
     sleutel = filters.sorteer.lstrip("-")
     velden = SORTERINGEN[sleutel][1]()
-    if sleutel == "naam" and filters.q:
-        # With a search the matches are few: sorting them beats walking the name index row by row
-        # (the database would otherwise pick the index to avoid the sort). Same order otherwise.
+    if sleutel == "naam" and not filters.veel_treffers and any(map(Leerling.zoekterm, filters.q.split()[:5])):
+        # With a search the matches are mostly few: sorting them beats walking the name index row by
+        # row (the database would otherwise pick the index to avoid the sort). Same order otherwise.
         velden = (Leerling.achternaam.concat(""),) + velden[1:]
     aflopend = filters.sorteer.startswith("-") != omgekeerd
     return velden, aflopend
@@ -149,8 +156,19 @@ def _na(query, filters, leerling_id, omgekeerd=False):
     if plek is None:
         return None
     waarden = [v.to_value(w) if isinstance(v, Field) else w for v, w in zip(velden, plek)]
-    voorbij = Tuple(*velden) < Tuple(*waarden) if aflopend else Tuple(*velden) > Tuple(*waarden)
-    return list(sorteer(query.where(voorbij), filters, omgekeerd).limit(PER_PAGINA))
+
+    def voorbij(velden, waarden):
+        return Tuple(*velden) < Tuple(*waarden) if aflopend else Tuple(*velden) > Tuple(*waarden)
+
+    if velden[1] is not Instantie.id:
+        return list(sorteer(query.where(voorbij(velden, waarden)), filters, omgekeerd).limit(PER_PAGINA))
+    # By instantie: a comparison over two tables has no index, so the page is read in two parts,
+    # each from an index: the rest of this instantie's students, then the instanties after it.
+    rijen = list(sorteer(query.where((Leerling.instantie == plek[1]) & voorbij(velden[2:], waarden[2:])),
+                         filters, omgekeerd).limit(PER_PAGINA))
+    if len(rijen) < PER_PAGINA:
+        rijen += sorteer(query.where(voorbij(velden[:2], waarden[:2])), filters, omgekeerd).limit(PER_PAGINA - len(rijen))
+    return rijen
 
 
 @dataclass
@@ -166,7 +184,8 @@ class Pagina:
         links = {}
         if self.nummer > 1:
             links["eerste"] = filters.args()
-            links["vorige"] = filters.args(pagina=self.nummer - 1, voor=self.leerlingen[0].id)
+            links["vorige"] = (filters.args(pagina=self.nummer - 1, voor=self.leerlingen[0].id)
+                               if self.nummer > 2 else links["eerste"])
         if self.nummer < self.paginas:
             links["volgende"] = filters.args(pagina=self.nummer + 1, na=self.leerlingen[-1].id)
             links["laatste"] = filters.args(pagina=self.paginas)
@@ -177,6 +196,7 @@ def pagina(gebruiker, filters: Filters) -> Pagina:
     """One page of the overview. A page reached by a link starts at a student (keyset); a page asked
     only by its number is the first, the last (the order read backwards), or counted (OFFSET)."""
     totaal = Leerling.select(Leerling.id).where(*voorwaarden(gebruiker, filters)).count()
+    filters.veel_treffers = totaal > VEEL_TREFFERS
     paginas = max(math.ceil(totaal / PER_PAGINA), 1)
     nummer = min(filters.pagina, paginas)
     query = zoek(gebruiker, filters)

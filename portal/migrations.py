@@ -60,6 +60,7 @@ def _v7_zoeken(database):
     database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_bsn")    # turned round:
     database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_onderwijsnummer")  # bsn first
     m.Leerling._schema.create_indexes(safe=True)
+    m.Instantie._schema.create_indexes(safe=True)
     tekst = m.zoektekst()
     if m.is_postgres(database):
         # pg_trgm is a trusted extension: the database's owner may create it (PostgreSQL 13+).
@@ -71,6 +72,7 @@ def _v7_zoeken(database):
     tabel = m.ZOEKTABEL
     if database.table_exists(tabel):
         return
+    m.Leerling.statistieken_bijwerken(database)
     database.execute_sql(f"CREATE VIRTUAL TABLE {tabel} USING fts5(zoektekst, tokenize='trigram')")
     database.execute_sql(f"INSERT INTO {tabel} (rowid, zoektekst) SELECT id, {tekst} FROM leerling")
     velden = ", ".join(m.ZOEKVELDEN)

@@ -45,7 +45,8 @@ class Instantie(db.Model):
     actief = BooleanField(default=True)
 
     class Meta:
-        indexes = ((("brin", "vestigingsnummer"), True),)
+        # (naam, id): the overview sorted by instantie walks the instanties in this order.
+        indexes = ((("brin", "vestigingsnummer"), True), (("naam", "id"), False))
 
     def __str__(self):
         return self.weergave
@@ -265,6 +266,9 @@ class Leerling(db.Model):
             (("klas", "achternaam", "id"), False),
             (("type", "achternaam", "id"), False),
             (("schooljaar", "achternaam", "id"), False),
+            # The filters together, so that a count or a filter on several of them is answered from
+            # this index alone (SQLite fetches a table row only for what passes).
+            (("schooljaar", "type", "leerjaar", "klas", "instantie"), False),
         )
 
     @classmethod
@@ -304,26 +308,44 @@ class Leerling(db.Model):
         return cls.instantie.in_([i for (i,) in Instantie.van(gebruiker).select(Instantie.id).tuples()])
 
     @classmethod
-    def zoekterm(cls, woord):
+    def statistieken_bijwerken(cls, database=None):
+        """SQLite plans by the statistics ANALYZE leaves (PostgreSQL's autovacuum keeps its own): without
+        them it walks half the table for a filter that another index answers in a few rows. A sampled
+        ANALYZE (analysis_limit) reads the first rows of each index only and takes every low-cardinality
+        column for equally selective, so the whole table is read: ~0.3 s at 100,000 students. Run by
+        step 7 and after a load that grew the table by a tenth or more."""
+        database = database or db.database
+        if not is_postgres(database):
+            database.execute_sql("ANALYZE leerling")
+
+    @classmethod
+    def zoekterm(cls, woord, veel=False):
         """Where one word of the overview's search matches: a word of three or more letters anywhere
-        in the leerlingnummer, achternaam, tussenvoegsel or voornaam; a shorter word, or one with a
-        digit, at the start of one of them (so '12' finds leerlingnummer 12345, not 51234).
+        in the leerlingnummer, achternaam, tussenvoegsel or voornaam; a word of two, or one with a
+        digit, at the start of one of them (so '12' finds leerlingnummer 12345, not 51234). A single
+        character is no search term (None). With `veel` (the word matches many students) SQLite is
+        told not to start from the matches but to test each row it walks in the sort's index.
 
         Both databases answer from a trigram index over the same text (ZOEKTEKST): PostgreSQL from
         a pg_trgm GIN index on the expression, SQLite from an FTS5 table with the trigram tokenizer
         that triggers keep equal to the table (both made by migrations step 7). Case does not count.
         """
         woord = woord.translate(_GEEN_PATROON)
-        begin = len(woord) < 3 or any(c.isdigit() for c in woord)
-        patroon = f"%{SCHEIDING if begin else ''}{woord}%"
+        if len(woord) < 2:
+            return None  # one letter says next to nothing, and no trigram index can answer it
+        deel = (SCHEIDING if len(woord) < 3 or any(c.isdigit() for c in woord) else "") + woord
         if is_postgres():
-            return SQL(f"{zoektekst()} ILIKE %s", [patroon])
-        return cls.id.in_(SQL(f"(SELECT rowid FROM {ZOEKTABEL} WHERE zoektekst LIKE ?)", [patroon]))
+            return SQL(f"{zoektekst()} ILIKE %s", [f"%{deel}%"])
+        # A phrase of the trigram tokenizer matches where its text occurs (as LIKE '%…%' does), and
+        # answers from the index alone; LIKE would read every candidate's text again.
+        zin = '"' + deel.replace('"', '""') + '"'
+        treffers = SQL(f"(SELECT rowid FROM {ZOEKTABEL} WHERE {ZOEKTABEL} MATCH ?)", [zin])
+        return ((cls.id + 0) if veel else cls.id).in_(treffers)  # id + 0: no index, so a test per row
 
 
 # Leerjaar may be empty; sorted as 0 so that no sort key is NULL (a NULL compares as unknown,
 # and a page that starts after it would never come).
-LEERJAAR_SORTERING = fn.COALESCE(Leerling.leerjaar, 0)
+LEERJAAR_SORTERING = fn.COALESCE(Leerling.leerjaar, SQL("0"))  # a literal: the index's expression
 Leerling.add_index(Leerling.index(LEERJAAR_SORTERING, Leerling.achternaam, Leerling.id,
                                   name="leerling_leerjaar_achternaam_id"))
 
