@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from peewee import fn  # noqa: E402
+
 from app import create_app  # noqa: E402
 from portal import migrations  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -73,8 +75,10 @@ def vul(van, tot):
             onderwijsniveau="HAVO" if vo else "", crebocode="" if vo else "25187",
             niveau=None if vo else 3, leerweg="" if vo else "BOL", cohort=None if vo else 2024))
     with db.database.atomic():
+        na_id = Leerling.select(fn.MAX(Leerling.id)).scalar() or 0
         for begin in range(0, len(rijen), 2000):
             Leerling.insert_many(rijen[begin:begin + 2000]).execute()
+        Leerling.zoekindex_aanvullen(na_id)  # as a load does (verwerken.py)
     if is_postgres():
         db.database.execute_sql("ANALYZE")  # as autovacuum would after a load this size
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user
-from peewee import Field, IntegrityError, Tuple
+from peewee import Field, IntegrityError, Tuple, fn
 from playhouse.flask_utils import get_object_or_404
 
 from portal.extensions import db
@@ -28,20 +28,28 @@ PER_PAGINA = 50
 # rows) rather than by sorting all the matches.
 VEEL_TREFFERS = 2000
 _TITEL = {k.veld: k.titel for k in GEMEENSCHAPPELIJK}  # column titles from the schema
+def _naam():
+    return (Leerling.achternaam, Leerling.voornaam, Leerling.id)
+
+
 SORTERINGEN = {
-    # key in the URL → (column title, fields to order by). Each order is that of an index of
-    # Leerling (Meta.indexes), ending in the id: the order is total, so a page can start after a row.
-    "naam": ("Naam", lambda: (Leerling.achternaam, Leerling.voornaam, Leerling.id)),
+    # key in the URL → (column title, fields to order by). Every order ends in the id (a total order,
+    # so a page can start after a row) and is read from an index of Leerling (Meta.indexes):
+    # - naam, leerlingnummer, geboortedatum, klas: an index of their own;
+    # - instantie: the instanties in (naam, id) order, each one's students from (instantie, naam);
+    # - type, schooljaar, leerjaar (a few values each, see GROEPEN): per value, the name index.
+    "naam": ("Naam", _naam),
     "leerlingnummer": (_TITEL["leerlingnummer"], lambda: (Leerling.leerlingnummer, Leerling.id)),
     "geboortedatum": (_TITEL["geboortedatum"], lambda: (Leerling.geboortedatum, Leerling.id)),
     "klas": ("Klas", lambda: (Leerling.klas, Leerling.achternaam, Leerling.id)),
-    "leerjaar": ("Leerjaar", lambda: (LEERJAAR_SORTERING, Leerling.achternaam, Leerling.id)),
-    "type": ("Type", lambda: (Leerling.type, Leerling.achternaam, Leerling.id)),
-    "instantie": ("Instantie", lambda: (Instantie.naam, Instantie.id, Leerling.achternaam, Leerling.voornaam,
-                                        Leerling.id)),
-    "schooljaar": ("Schooljaar", lambda: (Leerling.schooljaar, Leerling.achternaam, Leerling.id)),
+    "leerjaar": ("Leerjaar", lambda: (LEERJAAR_SORTERING,) + _naam()),
+    "type": ("Type", lambda: (Leerling.type,) + _naam()),
+    "instantie": ("Instantie", lambda: (Instantie.naam, Instantie.id) + _naam()),
+    "schooljaar": ("Schooljaar", lambda: (Leerling.schooljaar,) + _naam()),
 }
-
+# Sorts on a column of a few values: an index per sort would cost every load more than it gives;
+# the page is read value by value from the name index instead (the count per value says which).
+GROEPEN = {"type", "schooljaar", "leerjaar"}
 
 # ---------------------------------------------------------------------------------------------
 # The overview's query
@@ -131,15 +139,15 @@ def zoek(gebruiker, filters: Filters):
 
 
 def sorteervelden(filters: Filters, omgekeerd=False):
-    """The fields to order by (in the sort's direction, or against it)."""
+    """The fields to order by, and whether descending (the sort's direction, or against it)."""
     sleutel = filters.sorteer.lstrip("-")
     velden = SORTERINGEN[sleutel][1]()
-    if sleutel == "naam" and not filters.veel_treffers and any(map(Leerling.zoekterm, filters.q.split()[:5])):
+    op_naam = all(a is b for a, b in zip(velden[-3:], _naam())) and len(velden) >= 3
+    if op_naam and not filters.veel_treffers and any(map(Leerling.zoekterm, filters.q.split()[:5])):
         # With a search the matches are mostly few: sorting them beats walking the name index row by
         # row (the database would otherwise pick the index to avoid the sort). Same order otherwise.
-        velden = (Leerling.achternaam.concat(""),) + velden[1:]
-    aflopend = filters.sorteer.startswith("-") != omgekeerd
-    return velden, aflopend
+        velden = velden[:-3] + (Leerling.achternaam.concat(""),) + velden[-2:]
+    return velden, filters.sorteer.startswith("-") != omgekeerd
 
 
 def sorteer(query, filters: Filters, omgekeerd=False):
@@ -147,27 +155,45 @@ def sorteer(query, filters: Filters, omgekeerd=False):
     return query.order_by(*(v.desc() if aflopend else v for v in velden))
 
 
-def _na(query, filters, leerling_id, omgekeerd=False):
-    """The rows after (or, omgekeerd, before) the student `leerling_id` in the overview's order:
-    the database starts in the sort's index at that row's place (keyset), however deep the page.
-    None when that student is no longer among the results."""
+def _voorbij(velden, waarden, aflopend):
+    """Rows after `waarden` in the order of `velden` (keyset: the database starts in the index there)."""
+    waarden = [v.to_value(w) if isinstance(v, Field) else w for v, w in zip(velden, waarden)]
+    return Tuple(*velden) < Tuple(*waarden) if aflopend else Tuple(*velden) > Tuple(*waarden)
+
+
+def _lezen(query, filters, omgekeerd=False, plek=None, overslaan=0, groepen=None):
+    """Up to PER_PAGINA rows in the overview's order (or against it), after the row whose sort values
+    are `plek`, or from the start skipping `overslaan` rows. Each query below walks one index."""
     velden, aflopend = sorteervelden(filters, omgekeerd)
-    plek = query.select(*velden).where(Leerling.id == leerling_id).tuples().first()
+
+    def stuk(extra, aantal, velden=velden, overslaan=0):
+        geordend = query.where(*extra).order_by(*(v.desc() if aflopend else v for v in velden))
+        return list(geordend.offset(overslaan or None).limit(aantal))
+
+    if groepen is not None:
+        # Value by value (GROEPEN): the values in order, each one's students from the name index.
+        rijen, rest = [], velden[1:]
+        for waarde in sorted(groepen, reverse=aflopend):
+            if plek is not None and (waarde < plek[0] if not aflopend else waarde > plek[0]):
+                continue
+            if plek is None and overslaan >= groepen[waarde]:
+                overslaan -= groepen[waarde]
+                continue
+            na = [_voorbij(rest, plek[1:], aflopend)] if plek is not None and waarde == plek[0] else []
+            rijen += stuk([velden[0] == waarde] + na, PER_PAGINA - len(rijen), rest, overslaan)
+            overslaan = 0
+            if len(rijen) == PER_PAGINA:
+                break
+        return rijen
     if plek is None:
-        return None
-    waarden = [v.to_value(w) if isinstance(v, Field) else w for v, w in zip(velden, plek)]
-
-    def voorbij(velden, waarden):
-        return Tuple(*velden) < Tuple(*waarden) if aflopend else Tuple(*velden) > Tuple(*waarden)
-
+        return stuk([], PER_PAGINA, overslaan=overslaan)
     if velden[1] is not Instantie.id:
-        return list(sorteer(query.where(voorbij(velden, waarden)), filters, omgekeerd).limit(PER_PAGINA))
+        return stuk([_voorbij(velden, plek, aflopend)], PER_PAGINA)
     # By instantie: a comparison over two tables has no index, so the page is read in two parts,
     # each from an index: the rest of this instantie's students, then the instanties after it.
-    rijen = list(sorteer(query.where((Leerling.instantie == plek[1]) & voorbij(velden[2:], waarden[2:])),
-                         filters, omgekeerd).limit(PER_PAGINA))
+    rijen = stuk([Leerling.instantie == plek[1], _voorbij(velden[2:], plek[2:], aflopend)], PER_PAGINA)
     if len(rijen) < PER_PAGINA:
-        rijen += sorteer(query.where(voorbij(velden[:2], waarden[:2])), filters, omgekeerd).limit(PER_PAGINA - len(rijen))
+        rijen += stuk([_voorbij(velden[:2], plek[:2], aflopend)], PER_PAGINA - len(rijen))
     return rijen
 
 
@@ -195,24 +221,33 @@ class Pagina:
 def pagina(gebruiker, filters: Filters) -> Pagina:
     """One page of the overview. A page reached by a link starts at a student (keyset); a page asked
     only by its number is the first, the last (the order read backwards), or counted (OFFSET)."""
-    totaal = Leerling.select(Leerling.id).where(*voorwaarden(gebruiker, filters)).count()
+    waar = voorwaarden(gebruiker, filters)
+    groep = SORTERINGEN[filters.sorteer.lstrip("-")][1]()[0] if filters.sorteer.lstrip("-") in GROEPEN else None
+    groepen = None
+    if groep is None:
+        totaal = Leerling.select(Leerling.id).where(*waar).count()
+    else:
+        groepen = dict(Leerling.select(groep, fn.COUNT(Leerling.id)).where(*waar).group_by(groep).tuples())
+        totaal = sum(groepen.values())
     filters.veel_treffers = totaal > VEEL_TREFFERS
     paginas = max(math.ceil(totaal / PER_PAGINA), 1)
     nummer = min(filters.pagina, paginas)
     query = zoek(gebruiker, filters)
     rijen = None
-    if filters.na and nummer > 1:
-        rijen = _na(query, filters, filters.na)
-    elif filters.voor and nummer > 1:
-        rijen = _na(query, filters, filters.voor, omgekeerd=True)
-        rijen = rijen[::-1] if rijen is not None and len(rijen) == PER_PAGINA else None
+    rand = filters.na or filters.voor
+    if rand and 1 < nummer:
+        velden, _ = sorteervelden(filters)
+        plek = query.select(*velden).where(Leerling.id == rand).tuples().first()
+        if plek is not None:
+            rijen = _lezen(query, filters, omgekeerd=not filters.na, plek=plek, groepen=groepen)
+            if not filters.na:
+                rijen = rijen[::-1] if len(rijen) == PER_PAGINA else None  # at the start: page 1
     if not rijen:
-        if nummer == 1:
-            rijen = list(sorteer(query, filters).limit(PER_PAGINA))
-        elif nummer == paginas:
-            rijen = list(sorteer(query, filters, omgekeerd=True).limit(totaal - (paginas - 1) * PER_PAGINA))[::-1]
+        if nummer == paginas and nummer > 1:
+            rest = totaal - (paginas - 1) * PER_PAGINA
+            rijen = _lezen(query, filters, omgekeerd=True, groepen=groepen)[:rest][::-1]
         else:
-            rijen = list(sorteer(query, filters).paginate(nummer, PER_PAGINA))
+            rijen = _lezen(query, filters, overslaan=(nummer - 1) * PER_PAGINA, groepen=groepen)
     return Pagina(rijen, totaal, nummer, paginas)
 
 

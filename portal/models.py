@@ -219,7 +219,8 @@ class Leerling(db.Model):
     instantie = ForeignKeyField(Instantie, backref="leerlingen", on_delete="CASCADE", index=False)
     type = CharField(max_length=20)  # overstapper | niet-overstapper
     schooljaar = CharField(max_length=9)
-    aanlevering = ForeignKeyField(Aanlevering, null=True, backref="leerlingen", on_delete="SET NULL")
+    # No index: nothing looks students up by their list (an Aanlevering is never deleted).
+    aanlevering = ForeignKeyField(Aanlevering, null=True, backref="leerlingen", on_delete="SET NULL", index=False)
     leerlingnummer = CharField(max_length=max_lengte("leerlingnummer"))
     bsn = CharField(max_length=max_lengte("bsn"), null=True)
     onderwijsnummer = CharField(max_length=max_lengte("onderwijsnummer"), null=True)
@@ -258,16 +259,13 @@ class Leerling(db.Model):
         indexes = (
             (("instantie", "leerlingnummer"), True),
             (("bsn", "instantie"), False),
-            (("onderwijsnummer", "instantie"), False),
             (("instantie", "achternaam", "voornaam", "id"), False),
             (("achternaam", "voornaam", "id"), False),
             (("leerlingnummer", "id"), False),
             (("geboortedatum", "id"), False),
             (("klas", "achternaam", "id"), False),
-            (("type", "achternaam", "id"), False),
-            (("schooljaar", "achternaam", "id"), False),
-            # The filters together, so that a count or a filter on several of them is answered from
-            # this index alone (SQLite fetches a table row only for what passes).
+            # The filters together, so that a count, or a filter on several of them, is answered
+            # from this index alone (SQLite fetches a table row only for what passes).
             (("schooljaar", "type", "leerjaar", "klas", "instantie"), False),
         )
 
@@ -318,6 +316,24 @@ class Leerling(db.Model):
         if not is_postgres(database):
             database.execute_sql("ANALYZE leerling")
 
+    def save(self, *args, **kwargs):
+        nieuw = self.id is None or kwargs.get("force_insert")
+        with db.database.atomic():
+            uitkomst = super().save(*args, **kwargs)
+            if nieuw:
+                type(self).zoekindex_aanvullen(self.id - 1, self.id)
+        return uitkomst
+
+    @classmethod
+    def zoekindex_aanvullen(cls, na_id, tot_id=None):
+        """SQLite: the search text of new students (id above `na_id`, up to `tot_id`), in one statement:
+        a load calls it once for all its rows (see migrations step 7, which has triggers for UPDATE
+        and DELETE only). PostgreSQL's index keeps itself."""
+        if not is_postgres():
+            tot = "" if tot_id is None else f" AND id <= {int(tot_id)}"
+            db.database.execute_sql(f"INSERT INTO {ZOEKTABEL} (rowid, zoektekst) SELECT id, {zoektekst()} "
+                                    f"FROM leerling WHERE id > ?{tot}", (na_id,))
+
     @classmethod
     def zoekterm(cls, woord, veel=False):
         """Where one word of the overview's search matches: a word of three or more letters anywhere
@@ -345,9 +361,10 @@ class Leerling(db.Model):
 
 # Leerjaar may be empty; sorted as 0 so that no sort key is NULL (a NULL compares as unknown,
 # and a page that starts after it would never come).
-LEERJAAR_SORTERING = fn.COALESCE(Leerling.leerjaar, SQL("0"))  # a literal: the index's expression
-Leerling.add_index(Leerling.index(LEERJAAR_SORTERING, Leerling.achternaam, Leerling.id,
-                                  name="leerling_leerjaar_achternaam_id"))
+LEERJAAR_SORTERING = fn.COALESCE(Leerling.leerjaar, SQL("0"))
+# Most students have a BSN: the onderwijsnummer is indexed where there is one (nearly free to keep).
+Leerling.add_index(Leerling.index(Leerling.onderwijsnummer, Leerling.instantie,
+                                  where=Leerling.onderwijsnummer.is_null(False)))
 
 # The text the search looks in: the fields behind '#', a character no leerlingnummer or name holds,
 # so that '%#ja%' means 'a field that starts with ja'. One definition for the index and the query.

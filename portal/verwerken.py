@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from peewee import PostgresqlDatabase
+from peewee import PostgresqlDatabase, fn
 
 from portal import vergelijking
 from portal.extensions import db
@@ -154,6 +154,7 @@ def _laden(aanlevering) -> Uitkomst:
     positie = {v: i for i, v in enumerate(velden)}
 
     uitkomst = Uitkomst()
+    na_id = Leerling.select(fn.MAX(Leerling.id)).scalar() or 0  # the write lock is held: ids after it are ours
     nieuw = []
     # Changed rows grouped by which fields changed: a re-sent list mostly changes a few fields
     # (klas, leerjaar), and a narrow UPDATE binds less and touches fewer indexes.
@@ -189,6 +190,7 @@ def _laden(aanlevering) -> Uitkomst:
         uitkomst.nieuw += len(nieuw)
     for sleutel in list(bij):
         schrijf_bij(sleutel)
+    Leerling.zoekindex_aanvullen(na_id)
     return uitkomst
 
 
