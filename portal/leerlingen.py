@@ -36,7 +36,7 @@ SORTERINGEN = {
     # key in the URL → (column title, fields to order by). Every order ends in the id (a total order,
     # so a page can start after a row) and is read from an index of Leerling (Meta.indexes):
     # - naam, leerlingnummer, geboortedatum, klas: an index of their own;
-    # - instantie: the instanties in (naam, id) order, each one's students from (instantie, naam);
+    # - instantie: the instanties in (naam, id) order, each one's students from (instantie, …);
     # - type, schooljaar, leerjaar (a few values each, see GROEPEN): per value, the name index.
     "naam": ("Naam", _naam),
     "leerlingnummer": (_TITEL["leerlingnummer"], lambda: (Leerling.leerlingnummer, Leerling.id)),

@@ -60,6 +60,7 @@ def _v7_zoeken(database):
     database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_bsn")    # turned round:
     database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_onderwijsnummer")  # bsn first
     database.execute_sql("DROP INDEX IF EXISTS leerling_aanlevering_id")       # never looked up
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_achternaam_voornaam_id")  # an earlier draft
     m.Leerling._schema.create_indexes(safe=True)
     m.Instantie._schema.create_indexes(safe=True)
     tekst = m.zoektekst()

@@ -259,7 +259,6 @@ class Leerling(db.Model):
         indexes = (
             (("instantie", "leerlingnummer"), True),
             (("bsn", "instantie"), False),
-            (("instantie", "achternaam", "voornaam", "id"), False),
             (("achternaam", "voornaam", "id"), False),
             (("leerlingnummer", "id"), False),
             (("geboortedatum", "id"), False),
