@@ -17,6 +17,7 @@ before and after, and checks that every upload that answered 303 became one Aanl
 """
 import argparse
 import asyncio
+import logging
 import os
 import random
 import re
@@ -32,12 +33,22 @@ from pathlib import Path
 
 import httpx
 
+logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_overzicht import ACHTER, KLASSEN, VOOR, WACHTWOORD, instanties_maken, vul  # noqa: E402
 
 TIMEOUT = 30.0
+
+
+def app_voor_bench():
+    """The app as gunicorn runs it here. The public site's upload limit (20 an hour per address) is
+    lifted: the wizard applies it to the portal's uploads too (the portal and the public site share
+    the decorated view function), and every uploader here comes from 127.0.0.1."""
+    from app import create_app
+    return create_app({"PUBLIC_UPLOAD_LIMIT": "1000000 per hour"})
 
 
 def vrije_poort():
@@ -205,7 +216,7 @@ def main():
                "SECRET_KEY": "bench", "MAIL_WORKER": "0", "HTMX_CDN": "0", "SESSION_COOKIE_SECURE": "0",
                "DEMO_PASSWORD": WACHTWOORD, "PYTHONPATH": str(ROOT)}
         gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--timeout", "30",
-                                     "--bind", f"127.0.0.1:{poort}", "--log-level", "warning", "app:create_app()"],
+                                     "--bind", f"127.0.0.1:{poort}", "--log-level", "warning", "bench.bench_load:app_voor_bench()"],
                                     cwd=ROOT, env=env)
         try:
             wacht_op_poort(redis_poort)
@@ -214,6 +225,7 @@ def main():
             print(f"{args.uploaders} uploaders ({args.rijen:,} rijen, .xlsx) en {args.lezers} lezers, "
                   f"{args.seconden:.0f} s, gunicorn {args.workers} workers, PostgreSQL en Redis op loopback; "
                   f"load average vooraf {voor[0]:.1f} / {voor[1]:.1f} / {voor[2]:.1f} ({os.cpu_count()} CPU's)")
+            logging.getLogger("httpx").setLevel(logging.WARNING)
             meting, duur = asyncio.run(belasten(f"http://127.0.0.1:{poort}", args, bestanden, instantie_id))
             na = os.getloadavg()
         finally:

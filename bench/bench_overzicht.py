@@ -45,6 +45,7 @@ ACHTER = ACHTERNAMEN + [f"{a}{s}" for a in ACHTERNAMEN
 VOOR = VOORNAMEN + [f"{v}{s}" for v in VOORNAMEN for s in ("a", "ie", "o", "je")]
 SORTERINGEN = ("naam", "leerlingnummer", "geboortedatum", "klas", "leerjaar", "type", "instantie", "schooljaar")
 DOEL_MS = 100
+CSS = sorted(p.name for p in (ROOT / "static" / "css").glob("*.css"))[0]
 
 
 def instanties_maken(aantal=100):
@@ -150,7 +151,8 @@ def soorten_vragen(rng, ids):
         return (f"/leerlingen/?sorteer={rng.choice(['', '-'])}{rng.choice(SORTERINGEN)}"
                 f"&pagina=500&{richting}={rng.choice(ids)}"), True
 
-    return {"eerste pagina": lambda: ("/leerlingen/", False), "zoek naamdeel (2-6 letters)": zoek_deel,
+    return {"vloer: statisch bestand (geen database)": lambda: ("/static/css/" + CSS, False),
+            "eerste pagina": lambda: ("/leerlingen/", False), "zoek naamdeel (2-6 letters)": zoek_deel,
             "zoek voornaam + achternaam": zoek_twee, "zoek leerlingnummer (begin)": zoek_nummer,
             "filters samen (type, klas, schooljaar, leerjaar)": filters, "zoek + filters": filters_zoek,
             "sorteren (elke kolom, beide kanten)": sorteer, "laatste pagina (elke sortering)": laatste,
@@ -186,7 +188,8 @@ def rapport(label, uitkomst):
     slechtste = 0
     for soort, tijden in uitkomst.items():
         p95 = p(tijden, 95)
-        slechtste = max(slechtste, p95)
+        if not soort.startswith("vloer"):
+            slechtste = max(slechtste, p95)
         print(f"  {soort:<50} {len(tijden):>4} {statistics.median(tijden):>8.1f} {p95:>8.1f} {max(tijden):>8.1f}")
     return slechtste
 
