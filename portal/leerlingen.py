@@ -221,14 +221,13 @@ class Pagina:
 def pagina(gebruiker, filters: Filters) -> Pagina:
     """One page of the overview. A page reached by a link starts at a student (keyset); a page asked
     only by its number is the first, the last (the order read backwards), or counted (OFFSET)."""
-    waar = voorwaarden(gebruiker, filters)
-    groep = SORTERINGEN[filters.sorteer.lstrip("-")][1]()[0] if filters.sorteer.lstrip("-") in GROEPEN else None
-    groepen = None
-    if groep is None:
-        totaal = Leerling.select(Leerling.id).where(*waar).count()
-    else:
+    waar, sleutel, groepen = voorwaarden(gebruiker, filters), filters.sorteer.lstrip("-"), None
+    if sleutel in GROEPEN:
+        groep = SORTERINGEN[sleutel][1]()[0]
         groepen = dict(Leerling.select(groep, fn.COUNT(Leerling.id)).where(*waar).group_by(groep).tuples())
         totaal = sum(groepen.values())
+    else:
+        totaal = Leerling.select(Leerling.id).where(*waar).count()
     filters.veel_treffers = totaal > VEEL_TREFFERS
     paginas = max(math.ceil(totaal / PER_PAGINA), 1)
     nummer = min(filters.pagina, paginas)
@@ -241,7 +240,7 @@ def pagina(gebruiker, filters: Filters) -> Pagina:
         if plek is not None:
             rijen = _lezen(query, filters, omgekeerd=not filters.na, plek=plek, groepen=groepen)
             if not filters.na:
-                rijen = rijen[::-1] if len(rijen) == PER_PAGINA else None  # at the start: page 1
+                rijen = rijen[::-1] if len(rijen) == PER_PAGINA else None  # near the start: by number
     if not rijen:
         if nummer == paginas and nummer > 1:
             rest = totaal - (paginas - 1) * PER_PAGINA

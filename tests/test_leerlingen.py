@@ -593,3 +593,26 @@ def test_export_writes_formula_like_text_as_text():
     resultaat = check_bytes(data, fmt, vandaag=VANDAAG)
     assert resultaat.leerlingen[0]["lob_activiteit"] == "=1+1"
     assert resultaat.leerlingen[0]["mentor"] == "+31 mentor"
+
+
+def test_db_upgrade_builds_the_search_for_students_already_there(app):
+    """Step 7 on an existing database (made before the search index existed): the students it holds
+    are found afterwards, and a second upgrade changes nothing."""
+    from portal import migrations
+    from portal.extensions import db
+    from portal.models import SchemaVersie, ZOEKTABEL, is_postgres
+    bestaand = maak_leerlingen(instantie("99AA"), 3)
+    bestaand[1].achternaam = "Vredenburgh"
+    bestaand[1].save()
+    database = db.database
+    if is_postgres():
+        database.execute_sql("DROP INDEX leerling_zoektekst")
+    else:
+        database.execute_sql(f"DROP TABLE {ZOEKTABEL}")
+        for naam in ("ad", "au"):
+            database.execute_sql(f"DROP TRIGGER IF EXISTS {ZOEKTABEL}_{naam}")
+    SchemaVersie.update(versie=5).execute()
+    assert migrations.upgrade(database) == (5, migrations.LAATSTE)
+    assert migrations.upgrade(database) == (migrations.LAATSTE, migrations.LAATSTE)
+    gevonden = Leerling.select().where(Leerling.zoekterm("redenbu"))
+    assert [l.id for l in gevonden] == [bestaand[1].id]
