@@ -199,8 +199,13 @@ class Aanlevering(db.Model):
 
     @property
     def leerlingen_json(self):
-        """The clean rows as the validator gave them (JSON)."""
-        return self.inhoud.leerlingen_json if self.inhoud else "[]"
+        """The clean rows as the validator gave them (JSON); read without the file beside them (a load
+        needs only the rows, and the file is megabytes)."""
+        if "_inhoud_cache" in self.__dict__:
+            return self.inhoud.leerlingen_json if self.inhoud else "[]"
+        tekst = (AanleveringInhoud.select(AanleveringInhoud.leerlingen_json)
+                 .where(AanleveringInhoud.aanlevering == self.id).scalar())
+        return tekst if tekst is not None else "[]"
 
 
 class AanleveringInhoud(db.Model):
