@@ -35,9 +35,8 @@ def _naam():
 SORTERINGEN = {
     # key in the URL → (column title, fields to order by). Every order ends in the id (a total order,
     # so a page can start after a row) and is read from an index of Leerling (Meta.indexes):
-    # - naam, leerlingnummer, geboortedatum, klas: an index of their own;
-    # - instantie: the instanties in (naam, id) order, each one's students from (instantie, …);
-    # - type, schooljaar, leerjaar (a few values each, see GROEPEN): per value, the name index.
+    # naam, leerlingnummer, geboortedatum and klas from an index of their own; the others per value
+    # (GROEPEN).
     "naam": ("Naam", _naam),
     "leerlingnummer": (_TITEL["leerlingnummer"], lambda: (Leerling.leerlingnummer, Leerling.id)),
     "geboortedatum": (_TITEL["geboortedatum"], lambda: (Leerling.geboortedatum, Leerling.id)),
@@ -47,9 +46,16 @@ SORTERINGEN = {
     "instantie": ("Instantie", lambda: (Instantie.naam, Instantie.id) + _naam()),
     "schooljaar": ("Schooljaar", lambda: (Leerling.schooljaar,) + _naam()),
 }
-# Sorts on a column of a few values: an index per sort would cost every load more than it gives;
-# the page is read value by value from the name index instead (the count per value says which).
-GROEPEN = {"type", "schooljaar", "leerjaar"}
+# Sorts on a column of few values (a few, or an instantie's hundreds of students each): an index per
+# sort would cost every load more than it gives. The page is read value by value, each value's
+# students by name; a count per value (from the filter or the unique index) says which values there
+# are. key → (the column, how many of the sort's fields stand for it).
+GROEPEN = {
+    "type": (lambda: Leerling.type, 1),
+    "schooljaar": (lambda: Leerling.schooljaar, 1),
+    "leerjaar": (lambda: LEERJAAR_SORTERING, 1),
+    "instantie": (lambda: Leerling.instantie, 2),  # its order: Instantie (naam, id)
+}
 
 # ---------------------------------------------------------------------------------------------
 # The overview's query
@@ -171,29 +177,39 @@ def _lezen(query, filters, omgekeerd=False, plek=None, overslaan=0, groepen=None
         return list(geordend.offset(overslaan or None).limit(aantal))
 
     if groepen is not None:
-        # Value by value (GROEPEN): the values in order, each one's students from the name index.
-        rijen, rest = [], velden[1:]
-        for waarde in sorted(groepen, reverse=aflopend):
-            if plek is not None and (waarde < plek[0] if not aflopend else waarde > plek[0]):
-                continue
-            if plek is None and overslaan >= groepen[waarde]:
-                overslaan -= groepen[waarde]
-                continue
-            na = [_voorbij(rest, plek[1:], aflopend)] if plek is not None and waarde == plek[0] else []
-            rijen += stuk([velden[0] == waarde] + na, PER_PAGINA - len(rijen), rest, overslaan)
-            overslaan = 0
-            if len(rijen) == PER_PAGINA:
-                break
-        return rijen
+        return _per_waarde(stuk, filters, velden, aflopend, plek, overslaan, groepen)
     if plek is None:
         return stuk([], PER_PAGINA, overslaan=overslaan)
-    if velden[1] is not Instantie.id:
-        return stuk([_voorbij(velden, plek, aflopend)], PER_PAGINA)
-    # By instantie: a comparison over two tables has no index, so the page is read in two parts,
-    # each from an index: the rest of this instantie's students, then the instanties after it.
-    rijen = stuk([Leerling.instantie == plek[1], _voorbij(velden[2:], plek[2:], aflopend)], PER_PAGINA)
-    if len(rijen) < PER_PAGINA:
-        rijen += stuk([_voorbij(velden[:2], plek[:2], aflopend)], PER_PAGINA - len(rijen))
+    return stuk([_voorbij(velden, plek, aflopend)], PER_PAGINA)
+
+
+def _per_waarde(stuk, filters, velden, aflopend, plek, overslaan, groepen):
+    """The page of a sort in GROEPEN: value after value, each one's students by name (after `plek`
+    in its value). None when plek's value is no longer among the results."""
+    kolom, breedte = GROEPEN[filters.sorteer.lstrip("-")]
+    kolom, rest = kolom(), velden[breedte:]
+    if breedte == 2:  # instanties: in the order of their names
+        namen = dict(Instantie.select(Instantie.id, Instantie.naam).where(Instantie.id.in_(list(groepen))).tuples())
+        waarden = sorted(groepen, key=lambda i: (namen[i], i), reverse=aflopend)
+    else:
+        waarden = sorted(groepen, reverse=aflopend)
+    if plek is not None:
+        if plek[breedte - 1] not in groepen:
+            return None
+        waarden = waarden[waarden.index(plek[breedte - 1]):]
+    rijen = []
+    for waarde in waarden:
+        if overslaan >= groepen[waarde]:
+            overslaan -= groepen[waarde]
+            continue
+        # A large value of an indexed column (a schooljaar): walk the name index and test each row,
+        # rather than fetch a third of the table by that index and sort it.
+        gelijk = (kolom.concat("") if groepen[waarde] > VEEL_TREFFERS and kolom is Leerling.schooljaar else kolom) == waarde
+        na = [_voorbij(rest, plek[breedte:], aflopend)] if plek is not None and waarde == plek[breedte - 1] else []
+        rijen += stuk([gelijk] + na, PER_PAGINA - len(rijen), rest, overslaan)
+        overslaan = 0
+        if len(rijen) == PER_PAGINA:
+            break
     return rijen
 
 
@@ -223,12 +239,14 @@ def pagina(gebruiker, filters: Filters) -> Pagina:
     only by its number is the first, the last (the order read backwards), or counted (OFFSET)."""
     waar, sleutel, groepen = voorwaarden(gebruiker, filters), filters.sorteer.lstrip("-"), None
     if sleutel in GROEPEN:
-        groep = SORTERINGEN[sleutel][1]()[0]
+        groep = GROEPEN[sleutel][0]()
         groepen = dict(Leerling.select(groep, fn.COUNT(Leerling.id)).where(*waar).group_by(groep).tuples())
         totaal = sum(groepen.values())
     else:
         totaal = Leerling.select(Leerling.id).where(*waar).count()
     filters.veel_treffers = totaal > VEEL_TREFFERS
+    if not filters.veel_treffers:
+        groepen = None  # few: one query sorts them all, rather than one query per value
     paginas = max(math.ceil(totaal / PER_PAGINA), 1)
     nummer = min(filters.pagina, paginas)
     query = zoek(gebruiker, filters)
@@ -239,7 +257,7 @@ def pagina(gebruiker, filters: Filters) -> Pagina:
         plek = query.select(*velden).where(Leerling.id == rand).tuples().first()
         if plek is not None:
             rijen = _lezen(query, filters, omgekeerd=not filters.na, plek=plek, groepen=groepen)
-            if not filters.na:
+            if rijen is not None and not filters.na:
                 rijen = rijen[::-1] if len(rijen) == PER_PAGINA else None  # near the start: by number
     if not rijen:
         if nummer == paginas and nummer > 1:
