@@ -84,7 +84,8 @@ def _v7_zoeken(database):
         database.execute_sql(f"CREATE TRIGGER {tabel}_ad AFTER DELETE ON leerling BEGIN {verwijder} END")
         database.execute_sql(f"CREATE TRIGGER {tabel}_au AFTER UPDATE OF {velden} ON leerling BEGIN {verwijder} "
                              f"INSERT INTO {tabel} (rowid, zoektekst) VALUES (new.id, {m.zoektekst('new')}); END")
-    m.Leerling.statistieken_bijwerken(database)
+    if database.execute_sql("SELECT 1 FROM leerling LIMIT 1").fetchone():
+        m.Leerling.statistieken_bijwerken(database)  # statistics of an empty table would mislead later
 
 
 # Version 1 is the foundation: instanties, accounts and their links.

@@ -257,8 +257,10 @@ class Leerling(db.Model):
     gewijzigd = DateTimeField(default=nu)
 
     class Meta:
-        # Every sort the overview offers walks one of these (keyset pagination: the page after a row
-        # starts at that row's place in the index); see SORTEERSLEUTELS and migrations step 7.
+        # The overview's sorts and filters walk these (keyset pagination: the page after a row starts
+        # at that row's place in the index); see leerlingen.SORTERINGEN and migrations step 7. Each
+        # index costs every load: 13 made a 50,000-row load 4x slower than the 8 before, so there
+        # are 8 (with the partial one on onderwijsnummer below).
         # bsn and onderwijsnummer come first: the load looks them up within an instantie, the
         # comparison across every other instantie.
         indexes = (
@@ -315,7 +317,7 @@ class Leerling(db.Model):
         them it walks half the table for a filter that another index answers in a few rows. A sampled
         ANALYZE (analysis_limit) reads the first rows of each index only and takes every low-cardinality
         column for equally selective, so the whole table is read: ~0.3 s at 100,000 students. Run by
-        step 7 and after a load that grew the table by a tenth or more."""
+        step 7; not by a load (it would cost the load that much again)."""
         database = database or db.database
         if not is_postgres(database):
             database.execute_sql("ANALYZE leerling")
@@ -346,9 +348,10 @@ class Leerling(db.Model):
         character is no search term (None). With `veel` (the word matches many students) SQLite is
         told not to start from the matches but to test each row it walks in the sort's index.
 
-        Both databases answer from a trigram index over the same text (ZOEKTEKST): PostgreSQL from
-        a pg_trgm GIN index on the expression, SQLite from an FTS5 table with the trigram tokenizer
-        that triggers keep equal to the table (both made by migrations step 7). Case does not count.
+        Both databases answer from a trigram index over the same text (zoektekst()): PostgreSQL from
+        a pg_trgm GIN index on the expression, SQLite from an FTS5 table with the trigram tokenizer,
+        kept by save(), a load's zoekindex_aanvullen() and triggers on UPDATE and DELETE (both made
+        by migrations step 7). Case does not count.
         """
         woord = woord.translate(_GEEN_PATROON)
         if len(woord) < 2:
