@@ -24,9 +24,11 @@ from portal.web import render, see_other, toegang
 bp = Blueprint("leerlingen", __name__, url_prefix="/leerlingen")
 
 PER_PAGINA = 50
-# Above this many matches a search's page is found by walking the sort's index (a match every few
-# rows) rather than by sorting all the matches.
-VEEL_TREFFERS = 2000
+# Above this many matches a search's page is found by walking the sort's index rather than by
+# sorting all the matches. High: a name search's matches cluster in the name order ('vos' lies
+# far down the name index: 166,000 rows walked for 50 at 200,000 students, 290 ms), while sorting
+# 10,000 rows takes ~20 ms; at 20,000 ('ja') the sort cost as much as walking.
+VEEL_TREFFERS = 10_000
 _TITEL = {k.veld: k.titel for k in GEMEENSCHAPPELIJK}  # column titles from the schema
 def _naam():
     return (Leerling.achternaam, Leerling.voornaam, Leerling.id)
