@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 from peewee import fn  # noqa: E402
 
 from app import create_app  # noqa: E402
-from portal import migrations  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Gebruiker, Instantie, Leerling, is_postgres  # noqa: E402
 from tests.builders import ACHTERNAMEN, KLASSEN, TUSSENVOEGSELS, VOORNAMEN, geldig_bsn  # noqa: E402
