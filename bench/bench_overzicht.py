@@ -1,108 +1,255 @@
-"""How fast is the Leerlingen overview at 100,000 students? Prints ms per query (median of runs).
+"""How fast is the Leerlingen overview at 100,000 (and 200,000) students, over HTTP?
 
-    PYTHONPATH=. .venv/bin/python bench/bench_overzicht.py [aantal] [DATABASE_URL]
+    PYTHONPATH=. .venv/bin/python bench/bench_overzicht.py [--aantal 100000 200000] [--workers 2]
+        [--database-url postgresql://…]   (or BENCH_DATABASE_URL; default: SQLite in a temporary folder)
 
-Builds a fresh database (SQLite in a temporary folder unless a URL is given; a PostgreSQL URL is
-emptied first), spreads the students over the demo instanties and times the queries of the overview
-as a VO beheerder and as the helpdesk: the first page with its count, search as you type, filters,
-sorting, the last page, and the export of one format.
+Builds a fresh database (a PostgreSQL database named by the URL is emptied first!) with the demo
+accounts and 100 more instanties, spreads the students over them (the VO beheerder sees the students
+of their 2 instanties, the helpdesk all), starts gunicorn on loopback and asks the overview what a
+user asks, as a logged-in browser would: the first page, search as you type (htmx fragments) on name
+parts and leerlingnummers, filters combined with and without a search, every sort in both
+directions, the last page, and deep pages reached by the Volgende/Vorige links (keyset). Each kind
+runs --herhaal times with other words or places; prints p50/p95/max per kind and role, and whether
+the goal (p95 under 100 ms for every search and filter kind) is met. With several --aantal the
+database grows between the rounds. Prints figures; asserts nothing about time.
 """
+import argparse
+import http.cookiejar
+import os
 import random
+import re
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from werkzeug.datastructures import MultiDict  # noqa: E402
+from peewee import fn  # noqa: E402
 
 from app import create_app  # noqa: E402
-from portal import migrations  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.leerlingen import Filters, pagina, sorteer, zoek  # noqa: E402
-from portal.lijsten.export import export_xlsx  # noqa: E402
-from portal.lijsten.formats import format_voor  # noqa: E402
-from portal.models import Gebruiker, Instantie, Leerling  # noqa: E402
-from tests.builders import ACHTERNAMEN, KLASSEN, VOORNAMEN, geldig_bsn  # noqa: E402
+from portal.models import Gebruiker, Instantie, Leerling, is_postgres  # noqa: E402
+from tests.builders import ACHTERNAMEN, KLASSEN, TUSSENVOEGSELS, VOORNAMEN, geldig_bsn  # noqa: E402
 
-RUNS = 5
+WACHTWOORD = "bench-wachtwoord-1"
+ACHTER = ACHTERNAMEN + [f"{a}{s}" for a in ACHTERNAMEN
+                        for s in ("man", "s", "ink", "stra", "veld", "berg", "hof", "huis", "kamp", "dijk", "sen")]
+VOOR = VOORNAMEN + [f"{v}{s}" for v in VOORNAMEN for s in ("a", "ie", "o", "je")]
+SORTERINGEN = ("naam", "leerlingnummer", "geboortedatum", "klas", "leerjaar", "type", "instantie", "schooljaar")
+DOEL_MS = 100
+CSS = sorted(p.name for p in (ROOT / "static" / "css").glob("*.css"))[0]
 
 
-def vul(aantal):
-    rng = random.Random(1)
+def instanties_maken(aantal=100):
+    rng = random.Random(2)
+    with db.database.atomic():
+        for i in range(aantal):
+            soort = "VO" if i % 2 else "MBO"
+            Instantie.get_or_create(brin=f"{90 + i // 26:02d}{chr(65 + i % 26)}X", vestigingsnummer="00",
+                                    defaults={"naam": f"{rng.choice(['Het', 'De', 'Sint'])} {rng.choice(ACHTER)}college",
+                                              "schoolsoort": soort, "plaats": "Bench"})
+
+
+def vul(van, tot):
+    """Students van..tot (leerlingnummers stay unique when the database grows)."""
+    rng = random.Random(van + 1)
     instanties = list(Instantie.select())
-    achternamen = ACHTERNAMEN + [f"{a}{s}" for a in ACHTERNAMEN for s in ("man", "s", "ink", "stra", "veld")]
     rijen = []
-    for i in range(aantal):
-        inst = instanties[i % len(instanties)]
+    for i in range(van, tot):
+        inst = instanties[rng.randrange(len(instanties))]
+        vo = inst.schoolsoort == "VO"
         rijen.append(dict(
             instantie=inst.id, type=rng.choice(["overstapper", "niet-overstapper"]),
             schooljaar=rng.choice(["2025-2026", "2026-2027"]), leerlingnummer=f"{i:07d}",
-            bsn=geldig_bsn(rng), voorletters="J.", voornaam=rng.choice(VOORNAMEN),
-            achternaam=rng.choice(achternamen), geslacht=rng.choice("MVO"),
-            geboortedatum=f"20{rng.randint(5, 12):02d}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
-            klas=rng.choice(KLASSEN), leerjaar=rng.randint(1, 6),
-            onderwijsniveau="HAVO" if inst.schoolsoort == "VO" else "", crebocode="" if inst.schoolsoort == "VO" else "25187",
-            niveau=None if inst.schoolsoort == "VO" else 3, leerweg="" if inst.schoolsoort == "VO" else "BOL",
-            cohort=None if inst.schoolsoort == "VO" else 2024))
+            bsn=geldig_bsn(rng), voorletters="J.", voornaam=rng.choice(VOOR), tussenvoegsel=rng.choice(TUSSENVOEGSELS),
+            achternaam=rng.choice(ACHTER), geslacht=rng.choice("MVO"),
+            geboortedatum=f"20{rng.randint(5, 12):02d}-{rng.randint(1, 12):02d}-{rng.randint(10, 28)}",
+            klas=rng.choice(KLASSEN), leerjaar=rng.choice([None, 1, 2, 3, 4, 5, 6]),
+            onderwijsniveau="HAVO" if vo else "", crebocode="" if vo else "25187",
+            niveau=None if vo else 3, leerweg="" if vo else "BOL", cohort=None if vo else 2024))
     with db.database.atomic():
+        na_id = Leerling.select(fn.MAX(Leerling.id)).scalar() or 0
         for begin in range(0, len(rijen), 2000):
             Leerling.insert_many(rijen[begin:begin + 2000]).execute()
+        Leerling.zoekindex_aanvullen(na_id)  # as a load does (verwerken.py)
+    if is_postgres():
+        db.database.execute_sql("ANALYZE")  # as autovacuum would after a load this size
 
 
-def meet(naam, functie):
-    tijden = []
-    for _ in range(RUNS):
+def vrije_poort():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, pad, htmx=False):
+        verzoek = urllib.request.Request(self.base + pad, headers={"HX-Request": "true"} if htmx else {})
         begin = time.perf_counter()
-        uitkomst = functie()
-        tijden.append((time.perf_counter() - begin) * 1000)
-    print(f"{naam:<58} {statistics.median(tijden):8.1f} ms   ({uitkomst})")
+        with self.opener.open(verzoek, timeout=60) as antwoord:
+            tekst = antwoord.read().decode()
+            assert antwoord.status == 200, (pad, antwoord.status)
+        return (time.perf_counter() - begin) * 1000, tekst
+
+    def inloggen(self, email):
+        _, tekst = self.get("/inloggen")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', tekst).group(1)
+        data = urllib.parse.urlencode({"csrf_token": token, "email": email, "wachtwoord": WACHTWOORD}).encode()
+        self.opener.open(urllib.request.Request(self.base + "/inloggen", data=data), timeout=60).read()
+        assert "Uitloggen" in self.get("/")[1] or "uitloggen" in self.get("/")[1].lower()
 
 
-def overzicht(gebruiker, **args):
-    instanties = {i.id for i in Instantie.van(gebruiker)}
-    filters = Filters.uit(MultiDict(args), instanties)
-    rijen, totaal, paginas = pagina(gebruiker, filters)
-    return f"{len(rijen)} rijen van {totaal}"
+def link(tekst, naam):
+    """The URL of a pagination link ('Volgende pagina', …) on a page, or None."""
+    gevonden = re.search(r'<a href="([^"]+)"[^>]*>[^<]*' + re.escape(naam), tekst)
+    return gevonden.group(1).replace("&amp;", "&") if gevonden else None
+
+
+def soorten_vragen(rng, ids):
+    """kind → a function that asks one variant of it and returns the ms it took."""
+    def zoek_deel():
+        naam = rng.choice(ACHTER + VOOR)
+        lengte = rng.randint(2, min(6, len(naam)))
+        begin = rng.randint(0, len(naam) - lengte)
+        return f"/leerlingen/?q={urllib.parse.quote(naam[begin:begin + lengte].lower())}", True
+
+    def zoek_twee():
+        return f"/leerlingen/?q={urllib.parse.quote(rng.choice(VOOR) + ' ' + rng.choice(ACHTER)[:5])}", True
+
+    def zoek_nummer():
+        return f"/leerlingen/?q={rng.randrange(10 ** 7):07d}"[:rng.randint(19, 23)], True
+
+    def filters():
+        return (f"/leerlingen/?type={rng.choice(['overstapper', 'niet-overstapper'])}&klas={rng.choice(KLASSEN)}"
+                f"&schooljaar={rng.choice(['2025-2026', '2026-2027'])}&leerjaar={rng.randint(1, 6)}"), True
+
+    def filters_zoek():
+        return (f"/leerlingen/?q={urllib.parse.quote(rng.choice(ACHTER)[:4].lower())}&type=overstapper"
+                f"&schooljaar={rng.choice(['2025-2026', '2026-2027'])}"), True
+
+    def sorteer():
+        return f"/leerlingen/?sorteer={rng.choice(['', '-'])}{rng.choice(SORTERINGEN)}", True
+
+    def laatste():
+        return f"/leerlingen/?sorteer={rng.choice(['', '-'])}{rng.choice(SORTERINGEN)}&pagina=999999", True
+
+    def diep():
+        # What a Volgende/Vorige link deep in the list asks: the page after (or before) a student.
+        richting = rng.choice(["na", "voor"])
+        return (f"/leerlingen/?sorteer={rng.choice(['', '-'])}{rng.choice(SORTERINGEN)}"
+                f"&pagina=500&{richting}={rng.choice(ids)}"), True
+
+    return {"vloer: statisch bestand (geen database)": lambda: ("/static/css/" + CSS, False),
+            "eerste pagina": lambda: ("/leerlingen/", False), "zoek naamdeel (2-6 letters)": zoek_deel,
+            "zoek voornaam + achternaam": zoek_twee, "zoek leerlingnummer (begin)": zoek_nummer,
+            "filters samen (type, klas, schooljaar, leerjaar)": filters, "zoek + filters": filters_zoek,
+            "sorteren (elke kolom, beide kanten)": sorteer, "laatste pagina (elke sortering)": laatste,
+            "diepe pagina via Volgende/Vorige": diep}
+
+
+def meet(browser, rng, ids, herhaal):
+    uit = {}
+    for soort, vraag in soorten_vragen(rng, ids).items():
+        tijden = []
+        for _ in range(herhaal):
+            pad, htmx = vraag()
+            tijden.append(browser.get(pad, htmx=htmx)[0])
+        uit[soort] = tijden
+    # Walking: Volgende twenty times from the first page, then Vorige back, following the links.
+    tijden, pad = [], "/leerlingen/?sorteer=geboortedatum"
+    ms, tekst = browser.get(pad)
+    for naam in ["Volgende pagina"] * 20 + ["Vorige pagina"] * 20:
+        pad = link(tekst, naam)
+        ms, tekst = browser.get(pad, htmx=True)
+        tijden.append(ms)
+    uit["bladeren: 20× Volgende, 20× Vorige"] = tijden
+    return uit
+
+
+def p(tijden, deel):
+    return statistics.quantiles(tijden, n=100, method="inclusive")[deel - 1] if len(tijden) > 1 else tijden[0]
+
+
+def rapport(label, uitkomst):
+    print(f"\n{label}")
+    print(f"  {'soort':<50} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    slechtste = 0
+    for soort, tijden in uitkomst.items():
+        p95 = p(tijden, 95)
+        if not soort.startswith("vloer"):
+            slechtste = max(slechtste, p95)
+        print(f"  {soort:<50} {len(tijden):>4} {statistics.median(tijden):>8.1f} {p95:>8.1f} {max(tijden):>8.1f}")
+    return slechtste
 
 
 def main():
-    aantal = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    url = sys.argv[2] if len(sys.argv) > 2 else None
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--aantal", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--herhaal", type=int, default=20)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if url and url.startswith("postgres"):
+        url = args.database_url or f"sqlite:///{tmp}/bench.db"
+        if url.startswith("postgres"):
             from tests.conftest import _reset_postgres
             _reset_postgres(url)
-        app = create_app({"DATABASE_URL": url or f"sqlite:///{tmp}/bench.db", "INSTANCE_PATH": tmp,
-                          "SECRET_KEY": "bench", "MAIL_WORKER": False, "DEMO_PASSWORD": "bench-wachtwoord-1"})
+        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tmp, "SECRET_KEY": "bench", "MAIL_WORKER": False,
+                          "DEMO_PASSWORD": WACHTWOORD})
         with app.app_context():
-            migrations.upgrade(db.database)
             assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
-            begin = time.perf_counter()
-            vul(aantal)
-            print(f"{aantal} leerlingen in {type(db.database).__name__}, gevuld in {time.perf_counter() - begin:.1f} s")
-            vo = Gebruiker.get(Gebruiker.email == "vo@demo.nl")
-            helpdesk = Gebruiker.get(Gebruiker.email == "helpdesk@demo.nl")
-            een = Instantie.van(vo).first()
-            for wie, g in (("beheerder VO", vo), ("helpdesk", helpdesk)):
-                meet(f"{wie}: eerste pagina + aantal", lambda: overzicht(g))
-                meet(f"{wie}: zoek 'jan' (naam, zoals typen)", lambda: overzicht(g, q="jan"))
-                meet(f"{wie}: zoek 'bakkerstra'", lambda: overzicht(g, q="bakkerstra"))
-                meet(f"{wie}: zoek leerlingnummer '00123'", lambda: overzicht(g, q="00123"))
-                meet(f"{wie}: type + klas + schooljaar", lambda: overzicht(g, type="overstapper", klas="4B",
-                                                                              schooljaar="2026-2027"))
-                meet(f"{wie}: één instantie, leerjaar 4", lambda: overzicht(g, instantie=str(een.id), leerjaar="4"))
-                meet(f"{wie}: sorteer op geboortedatum (aflopend)", lambda: overzicht(g, sorteer="-geboortedatum"))
-                meet(f"{wie}: sorteer op instantie, laatste pagina", lambda: overzicht(g, sorteer="instantie", pagina="9999"))
-            fmt = format_voor("VO", "overstapper")
-            filters = Filters(type="overstapper", instantie=een.id)
-            query = sorteer(zoek(vo, filters), filters)
-            meet("export: één instantie, VO-overstapper (.xlsx)",
-                 lambda: f"{len(export_xlsx(fmt, query.clone().iterator())) // 1024} kB")
-        db.database.close()
+            instanties_maken()
+        poort = vrije_poort()
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "MAIL_WORKER": "0", "HTMX_CDN": "0",
+               "SESSION_COOKIE_SECURE": "0", "DEMO_PASSWORD": WACHTWOORD, "PYTHONPATH": str(ROOT)}
+        gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind",
+                                     f"127.0.0.1:{poort}", "--log-level", "warning", "app:create_app()"],
+                                    cwd=ROOT, env=env)
+        try:
+            gevuld, slechtste = 0, {}
+            for aantal in args.aantal:
+                with app.app_context():
+                    begin = time.perf_counter()
+                    vul(gevuld, aantal)
+                    gevuld = aantal
+                    ids = [i for (i,) in Leerling.select(Leerling.id).tuples()]
+                    vo = Gebruiker.get(Gebruiker.email == "vo@demo.nl")
+                    eigen = Leerling.select().where(Leerling.zichtbaar_voor(vo)).count()
+                    print(f"\n{aantal:,} leerlingen in {'PostgreSQL' if is_postgres() else 'SQLite'} ({len(Instantie.select()):,} "
+                          f"instanties; de VO-beheerder ziet er {eigen:,}), gevuld in {time.perf_counter() - begin:.1f} s; "
+                          f"gunicorn {args.workers} workers; load average {os.getloadavg()[0]:.1f}")
+                    db.database.close()
+                for rol, email in (("beheerder VO", "vo@demo.nl"), ("helpdesk", "helpdesk@demo.nl")):
+                    browser = Browser(f"http://127.0.0.1:{poort}")
+                    for _ in range(100):
+                        try:
+                            browser.inloggen(email)
+                            break
+                        except OSError:
+                            time.sleep(0.2)
+                    for _ in range(3):
+                        browser.get("/leerlingen/")  # warm: every worker has connected and loaded its templates
+                    uitkomst = meet(browser, random.Random(aantal), ids, args.herhaal)
+                    slechtste[(aantal, rol)] = rapport(f"{aantal:,} leerlingen, {rol} (load average "
+                                                       f"{os.getloadavg()[0]:.1f})", uitkomst)
+            print()
+            for (aantal, rol), p95 in slechtste.items():
+                oordeel = "gehaald" if p95 < DOEL_MS else "NIET gehaald"
+                print(f"{aantal:>9,} {rol:<14} hoogste p95 {p95:7.1f} ms: doel p95 < {DOEL_MS} ms {oordeel}")
+        finally:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 
 Runs on SQLite (a temporary file, WAL, as the app runs) and, when TEST_DATABASE_URL or
 BENCH_DATABASE_URL names a PostgreSQL database, on PostgreSQL too (its public schema is emptied!).
-The target is 50,000 rows/s on SQLite. Prints figures; asserts nothing about time.
+The targets: 50,000 rows/s on SQLite, 30,000 on PostgreSQL (new students, with every index the
+overview needs in place, the search's trigram index included). Prints figures; asserts nothing
+about time.
 """
 import argparse
 import json
@@ -112,7 +114,8 @@ def main():
     print(f"doel SQLite nieuw ≥ 50,000 rijen/s: {'gehaald' if snelheid >= 50_000 else 'NIET gehaald'}")
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if url and url.startswith("postgres"):
-        meet(url, args.rijen, "PostgreSQL")
+        snelheid = meet(url, args.rijen, "PostgreSQL")
+        print(f"doel PostgreSQL nieuw ≥ 30,000 rijen/s: {'gehaald' if snelheid >= 30_000 else 'NIET gehaald'}")
     else:
         print("PostgreSQL: zet BENCH_DATABASE_URL of TEST_DATABASE_URL (postgresql://…) om ook daar te meten.")
 

@@ -1,7 +1,8 @@
 """The submitter's side: "Mijn aanleveringen" in the portal, the public status page behind the
 unguessable link of the confirmation mail, and Intrekken while the list waits for the helpdesk."""
-from flask import Blueprint, abort, flash, request
+from flask import Blueprint, flash, request
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from portal import verwerken
 from portal.lijsten.formats import SOORTEN
@@ -22,11 +23,11 @@ def van(gebruiker):
 
 def _eigen(aanlevering_id):
     """Another school's list is 404, never 403: its existence is not told."""
-    return van(current_user).where(Aanlevering.id == aanlevering_id).first() or abort(404)
+    return get_object_or_404(van(current_user), Aanlevering.id == aanlevering_id)
 
 
 def _via_token(token):
-    return Aanlevering.get_or_none(Aanlevering.status_token == token) or abort(404)
+    return get_object_or_404(Aanlevering, Aanlevering.status_token == token)
 
 
 @bp.route("/aanleveringen/")

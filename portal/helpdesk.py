@@ -6,9 +6,10 @@ import re
 from pathlib import PurePath
 
 import click
-from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask import Blueprint, current_app, flash, request, send_file, url_for
 from flask_login import current_user
 from peewee import fn
+from playhouse.flask_utils import get_object_or_404
 
 from portal import mail, verwerken
 from portal.extensions import db
@@ -16,7 +17,7 @@ from portal.lijsten.export import export_xlsx
 from portal.lijsten.formats import SOORTEN, format_voor, telefoon_tonen
 from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Afremming, Controle, Gebeurtenis, Instantie
 from portal.vergelijking import rijen, vergelijk, waarschuwingen, zonder_bsn
-from portal.web import render, see_other, toegang
+from portal.web import Bladzijden, render, see_other, toegang
 
 bp = Blueprint("helpdesk", __name__, url_prefix="/helpdesk")
 bp.add_app_template_filter(zonder_bsn, "zonder_bsn")
@@ -70,19 +71,18 @@ def _pagina(args):
 @toegang("helpdesk")
 def wachtrij():
     gekozen = _filters(request.args)
-    query = wachtrij_query(gekozen)
-    totaal, pagina = query.count(), _pagina(request.args)
+    lijst = Bladzijden(wachtrij_query(gekozen), PER_PAGINA)
     schooljaren = [s for (s,) in Aanlevering.select(Aanlevering.schooljaar).distinct()
                    .order_by(Aanlevering.schooljaar.desc()).tuples()]
     return render("helpdesk/wachtrij.html", block="resultaten", gekozen=gekozen,
-                  aanleveringen=list(query.paginate(pagina, PER_PAGINA)), totaal=totaal, pagina=pagina,
-                  paginas=max(1, -(-totaal // PER_PAGINA)), aantallen=status_aantallen(gekozen),
+                  aanleveringen=list(lijst.get_object_list()), totaal=lijst.totaal, pagina=lijst.get_page(),
+                  paginas=lijst.get_page_count(), aantallen=status_aantallen(gekozen),
                   statussen=STATUSSEN, schoolsoorten=SCHOOLSOORTEN, soorten=SOORTEN,
                   instanties=Instantie.select().order_by(Instantie.naam), schooljaren=schooljaren)
 
 
 def _aanlevering(aanlevering_id):
-    return Aanlevering.get_or_none(Aanlevering.id == aanlevering_id) or abort(404)
+    return get_object_or_404(Aanlevering, Aanlevering.id == aanlevering_id)
 
 
 _UITKOMST = re.compile(r"(\d+) nieuw, (\d+) bijgewerkt, (\d+) ongewijzigd")

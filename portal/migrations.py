@@ -60,6 +60,44 @@ def _v6_sessies_en_afremming(database):
     database.create_tables([m.Afremming], safe=True)
 
 
+def _v7_zoeken(database):
+    """The overview at scale: an index under every offered sort, and the search's trigram index.
+    Also run on a new database (upgrade below): the search index is not a model's."""
+    database.execute_sql("DROP INDEX IF EXISTS leerling_achternaam")          # now the first column
+    database.execute_sql("DROP INDEX IF EXISTS leerling_schooljaar")          # of a sort's index
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id")        # of the unique index
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_achternaam")
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_bsn")    # turned round:
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_onderwijsnummer")  # bsn first
+    database.execute_sql("DROP INDEX IF EXISTS leerling_aanlevering_id")       # never looked up
+    database.execute_sql("DROP INDEX IF EXISTS leerling_instantie_id_achternaam_voornaam_id")  # an earlier draft
+    m.Leerling._schema.create_indexes(safe=True)
+    m.Instantie._schema.create_indexes(safe=True)
+    tekst = m.zoektekst()
+    if m.is_postgres(database):
+        # pg_trgm is a trusted extension: the database's owner may create it (PostgreSQL 13+).
+        database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS leerling_zoektekst ON leerling "
+                             f"USING gin ({tekst} gin_trgm_ops)")
+        database.execute_sql("ANALYZE leerling")
+        return
+    tabel = m.ZOEKTABEL
+    if not database.table_exists(tabel):
+        # Contentless (content=''): the index only, no second copy of the text.
+        database.execute_sql(f"CREATE VIRTUAL TABLE {tabel} USING fts5(zoektekst, content='', tokenize='trigram')")
+        database.execute_sql(f"INSERT INTO {tabel} (rowid, zoektekst) SELECT id, {tekst} FROM leerling")
+        velden = ", ".join(m.ZOEKVELDEN)
+        verwijder = f"INSERT INTO {tabel} ({tabel}, rowid, zoektekst) VALUES ('delete', old.id, {m.zoektekst('old')});"
+        # No trigger on INSERT: Leerling.save() adds a new student's text, a load (verwerken.py) those
+        # of all its new students in one statement; a trigger, even one that does nothing, cost a
+        # 50,000-row load a quarter of its time (and one per row ten times that).
+        database.execute_sql(f"CREATE TRIGGER {tabel}_ad AFTER DELETE ON leerling BEGIN {verwijder} END")
+        database.execute_sql(f"CREATE TRIGGER {tabel}_au AFTER UPDATE OF {velden} ON leerling BEGIN {verwijder} "
+                             f"INSERT INTO {tabel} (rowid, zoektekst) VALUES (new.id, {m.zoektekst('new')}); END")
+    if database.execute_sql("SELECT 1 FROM leerling LIMIT 1").fetchone():
+        m.Leerling.statistieken_bijwerken(database)  # statistics of an empty table would mislead later
+
+
 def _v8_controles_als_taak(database):
     """A check runs as a job: its status, the claim of the worker that runs it, its attempts and
     the kenmerk of the Aanlevering it became. Existing checks are finished ('klaar')."""
@@ -90,6 +128,7 @@ STAPPEN = [
     (4, _v4_controles),
     (5, _v5_inhoud_apart),
     (6, _v6_sessies_en_afremming),
+    (7, _v7_zoeken),
     (8, _v8_controles_als_taak),
     (10, _v10_kolomkoppeling),
 ]
@@ -110,6 +149,7 @@ def upgrade(database=None):
         van = huidige_versie(database)
         if van is None:
             database.create_tables(m.MODELS, safe=True)
+            _v7_zoeken(database)
             m.SchemaVersie.create(versie=LAATSTE)
             return None, LAATSTE
         database.create_tables([m.SchemaVersie], safe=True)

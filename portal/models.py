@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from flask_login import UserMixin
 from peewee import (
     BlobField, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
-    SQL, IntegerField, IntegrityError, TextField, fn,
+    SQL, IntegerField, IntegrityError, PostgresqlDatabase, TextField, fn,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -45,7 +45,8 @@ class Instantie(db.Model):
     actief = BooleanField(default=True)
 
     class Meta:
-        indexes = ((("brin", "vestigingsnummer"), True),)
+        # (naam, id): the overview sorted by instantie walks the instanties in this order.
+        indexes = ((("brin", "vestigingsnummer"), True), (("naam", "id"), False))
 
     def __str__(self):
         return self.weergave
@@ -219,8 +220,13 @@ class Aanlevering(db.Model):
 
     @property
     def leerlingen_json(self):
-        """The clean rows as the validator gave them (JSON)."""
-        return self.inhoud.leerlingen_json if self.inhoud else "[]"
+        """The clean rows as the validator gave them (JSON); read without the file beside them (a load
+        needs only the rows, and the file is megabytes)."""
+        if "_inhoud_cache" in self.__dict__:
+            return self.inhoud.leerlingen_json if self.inhoud else "[]"
+        tekst = (AanleveringInhoud.select(AanleveringInhoud.leerlingen_json)
+                 .where(AanleveringInhoud.aanlevering == self.id).scalar())
+        return tekst if tekst is not None else "[]"
 
 
 class AanleveringInhoud(db.Model):
@@ -234,17 +240,20 @@ class AanleveringInhoud(db.Model):
 class Leerling(db.Model):
     # The columns of the formats take their length from the schema (formats.py), the one place
     # where a column's rules stand; a clean value always fits.
-    instantie = ForeignKeyField(Instantie, backref="leerlingen", on_delete="CASCADE")
+    # The instantie's own index would repeat the first column of the unique (instantie, leerlingnummer):
+    # every index costs the load time, so none is made twice (see Meta.indexes).
+    instantie = ForeignKeyField(Instantie, backref="leerlingen", on_delete="CASCADE", index=False)
     type = CharField(max_length=20)  # overstapper | niet-overstapper
-    schooljaar = CharField(max_length=9, index=True)
-    aanlevering = ForeignKeyField(Aanlevering, null=True, backref="leerlingen", on_delete="SET NULL")
+    schooljaar = CharField(max_length=9)
+    # No index: nothing looks students up by their list (an Aanlevering is never deleted).
+    aanlevering = ForeignKeyField(Aanlevering, null=True, backref="leerlingen", on_delete="SET NULL", index=False)
     leerlingnummer = CharField(max_length=max_lengte("leerlingnummer"))
     bsn = CharField(max_length=max_lengte("bsn"), null=True)
     onderwijsnummer = CharField(max_length=max_lengte("onderwijsnummer"), null=True)
     voorletters = CharField(max_length=max_lengte("voorletters"))
     voornaam = CharField(max_length=max_lengte("voornaam"))
     tussenvoegsel = CharField(max_length=max_lengte("tussenvoegsel"), default="")
-    achternaam = CharField(max_length=max_lengte("achternaam"), index=True)
+    achternaam = CharField(max_length=max_lengte("achternaam"))
     geslacht = CharField(max_length=max_lengte("geslacht"))
     geboortedatum = DateField()
     postcode = CharField(max_length=max_lengte("postcode"), default="")
@@ -269,11 +278,22 @@ class Leerling(db.Model):
     gewijzigd = DateTimeField(default=nu)
 
     class Meta:
+        # The overview's sorts and filters walk these (keyset pagination: the page after a row starts
+        # at that row's place in the index); see leerlingen.SORTERINGEN and migrations step 7. Each
+        # index costs every load: 13 made a 50,000-row load 4x slower than the 8 before, so there
+        # are 8 (with the partial one on onderwijsnummer below).
+        # bsn and onderwijsnummer come first: the load looks them up within an instantie, the
+        # comparison across every other instantie.
         indexes = (
             (("instantie", "leerlingnummer"), True),
-            (("instantie", "bsn"), False),
-            (("instantie", "onderwijsnummer"), False),
-            (("instantie", "achternaam"), False),
+            (("bsn", "instantie"), False),
+            (("achternaam", "voornaam", "id"), False),
+            (("leerlingnummer", "id"), False),
+            (("geboortedatum", "id"), False),
+            (("klas", "achternaam", "id"), False),
+            # The filters together, so that a count, or a filter on several of them, is answered
+            # from this index alone (SQLite fetches a table row only for what passes).
+            (("schooljaar", "type", "leerjaar", "klas", "instantie"), False),
         )
 
     @classmethod
@@ -313,10 +333,96 @@ class Leerling(db.Model):
     @classmethod
     def van(cls, gebruiker):
         """Every student query starts here: scoped to the user's instanties."""
-        query = cls.select(cls, Instantie).join(Instantie)
-        if not gebruiker.is_helpdesk:
-            query = query.where(cls.instantie.in_(Instantie.van(gebruiker).select(Instantie.id)))
-        return query
+        return cls.select(cls, Instantie).join(Instantie).where(cls.zichtbaar_voor(gebruiker))
+
+    @classmethod
+    def zichtbaar_voor(cls, gebruiker):
+        """The condition 'this user may see this student'. The ids are a list, not a subquery, so
+        the database knows how few they are and plans the overview on them."""
+        if gebruiker.is_helpdesk:
+            return SQL("1 = 1")
+        return cls.instantie.in_([i for (i,) in Instantie.van(gebruiker).select(Instantie.id).tuples()])
+
+    @classmethod
+    def statistieken_bijwerken(cls, database=None):
+        """SQLite plans by the statistics ANALYZE leaves (PostgreSQL's autovacuum keeps its own): without
+        them it walks half the table for a filter that another index answers in a few rows. A sampled
+        ANALYZE (analysis_limit) reads the first rows of each index only and takes every low-cardinality
+        column for equally selective, so the whole table is read: ~0.3 s at 100,000 students. Run by
+        step 7; not by a load (it would cost the load that much again)."""
+        database = database or db.database
+        if not is_postgres(database):
+            database.execute_sql("ANALYZE leerling")
+
+    def save(self, *args, **kwargs):
+        nieuw = self.id is None or kwargs.get("force_insert")
+        with db.database.atomic():
+            uitkomst = super().save(*args, **kwargs)
+            if nieuw:
+                type(self).zoekindex_aanvullen(self.id - 1, self.id)
+        return uitkomst
+
+    @classmethod
+    def zoekindex_aanvullen(cls, na_id, tot_id=None):
+        """SQLite: the search text of new students (id above `na_id`, up to `tot_id`), in one statement:
+        a load calls it once for all its rows (see migrations step 7, which has triggers for UPDATE
+        and DELETE only). PostgreSQL's index keeps itself."""
+        if not is_postgres():
+            tot = "" if tot_id is None else f" AND id <= {int(tot_id)}"
+            db.database.execute_sql(f"INSERT INTO {ZOEKTABEL} (rowid, zoektekst) SELECT id, {zoektekst()} "
+                                    f"FROM leerling WHERE id > ?{tot}", (na_id,))
+
+    @classmethod
+    def zoekterm(cls, woord, veel=False):
+        """Where one word of the overview's search matches: a word of three or more letters anywhere
+        in the leerlingnummer, achternaam, tussenvoegsel or voornaam; a word of two, or one with a
+        digit, at the start of one of them (so '12' finds leerlingnummer 12345, not 51234). A single
+        character is no search term (None). With `veel` (the word matches many students) SQLite is
+        told not to start from the matches but to test each row it walks in the sort's index.
+
+        Both databases answer from a trigram index over the same text (zoektekst()): PostgreSQL from
+        a pg_trgm GIN index on the expression, SQLite from an FTS5 table with the trigram tokenizer,
+        kept by save(), a load's zoekindex_aanvullen() and triggers on UPDATE and DELETE (both made
+        by migrations step 7). Case does not count.
+        """
+        woord = woord.translate(_GEEN_PATROON)
+        if len(woord) < 2:
+            return None  # one letter says next to nothing, and no trigram index can answer it
+        deel = (SCHEIDING if len(woord) < 3 or any(c.isdigit() for c in woord) else "") + woord
+        if is_postgres():
+            return SQL(f"{zoektekst()} ILIKE %s", [f"%{deel}%"])
+        # A phrase of the trigram tokenizer matches where its text occurs (as LIKE '%…%' does), and
+        # answers from the index alone; LIKE would read every candidate's text again.
+        zin = '"' + deel.replace('"', '""') + '"'
+        treffers = SQL(f"(SELECT rowid FROM {ZOEKTABEL} WHERE {ZOEKTABEL} MATCH ?)", [zin])
+        return ((cls.id + 0) if veel else cls.id).in_(treffers)  # id + 0: no index, so a test per row
+
+
+# Leerjaar may be empty; sorted as 0 so that no sort key is NULL (a NULL compares as unknown,
+# and a page that starts after it would never come).
+LEERJAAR_SORTERING = fn.COALESCE(Leerling.leerjaar, SQL("0"))
+# Most students have a BSN: the onderwijsnummer is indexed where there is one (nearly free to keep).
+Leerling.add_index(Leerling.index(Leerling.onderwijsnummer, Leerling.instantie,
+                                  where=Leerling.onderwijsnummer.is_null(False)))
+
+# The text the search looks in: the fields behind '#', a character no leerlingnummer or name holds,
+# so that '%#ja%' means 'a field that starts with ja'. One definition for the index and the query.
+SCHEIDING = "#"
+ZOEKVELDEN = ("leerlingnummer", "achternaam", "tussenvoegsel", "voornaam")
+ZOEKTABEL = "leerling_zoek"  # SQLite: the FTS5 table (rowid = leerling.id)
+_GEEN_PATROON = str.maketrans("", "", "%_\\" + SCHEIDING)
+
+
+def zoektekst(tabel=None):
+    """The SQL expression of the search text, on `tabel`'s columns (e.g. 'new' in a trigger)."""
+    kolommen = [f"{tabel}.{v}" if tabel else v for v in ZOEKVELDEN]
+    return "(" + " || ".join(f"'{SCHEIDING}' || {k}" for k in kolommen) + ")"
+
+
+def is_postgres(database=None):
+    database = database or db.database
+    database = getattr(database, "obj", None) or database  # FlaskDB may hand over a Proxy
+    return isinstance(database, PostgresqlDatabase)
 
 
 def masker(nummer):

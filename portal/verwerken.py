@@ -6,14 +6,16 @@ through, and the other sees rowcount 0 and loads nothing. On SQLite the second w
 write lock (busy_timeout) and then finds the status changed; on PostgreSQL the row lock does the same.
 
 Speed: peewee's insert_many builds SQL at ~16k rows/s; one prepared INSERT through the DB-API
-cursor (executemany on SQLite, execute_values on PostgreSQL) is several times faster.
+cursor (executemany on SQLite, COPY on PostgreSQL) is several times faster. On SQLite the search
+text of the new students is added after them in one statement (Leerling.zoekindex_aanvullen).
 """
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 
-from peewee import PostgresqlDatabase
+from peewee import CharField, PostgresqlDatabase, TextField, fn
 
 from portal import vergelijking
 from portal.extensions import db
@@ -72,16 +74,24 @@ def _literal(waarde):
     return "'" + str(waarde).replace("'", "''") + "'"
 
 
-def _copy_tekst(rijen) -> io.StringIO:
-    """Rows in PostgreSQL's COPY text format (tab-separated, \\N for NULL)."""
-    def veld(waarde):
-        if waarde is None:
-            return "\\N"
-        tekst = str(waarde)
-        if "\\" in tekst or "\t" in tekst or "\n" in tekst or "\r" in tekst:
-            tekst = tekst.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-        return tekst
-    return io.StringIO("".join("\t".join([veld(w) for w in rij]) + "\n" for rij in rijen))
+# Text columns that hold '' rather than NULL: in COPY's CSV format an empty unquoted field is NULL,
+# except in the columns named in FORCE_NOT_NULL.
+_TEKST_NIET_NULL = {f.column_name for f in Leerling._meta.sorted_fields
+                    if isinstance(f, (CharField, TextField)) and not f.null}
+
+
+def _copy(cursor, tabel, kolommen, rijen):
+    """PostgreSQL's COPY in CSV format, written by csv.writer (C): it quotes what needs quoting, and
+    a backslash, tab or line break in a cell needs no escaping of our own. None becomes NULL."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rijen)
+    buffer.seek(0)
+    opties = "FORMAT csv"
+    niet_null = [f'"{k}"' for k in kolommen if k in _TEKST_NIET_NULL]
+    if niet_null:
+        opties += f", FORCE_NOT_NULL ({', '.join(niet_null)})"
+    namen = ", ".join(f'"{k}"' for k in kolommen)
+    cursor.copy_expert(f'COPY "{tabel}" ({namen}) FROM STDIN WITH ({opties})', buffer)
 
 
 def _invoegen(cursor, kolommen, vast, waarden):
@@ -92,7 +102,7 @@ def _invoegen(cursor, kolommen, vast, waarden):
     namen = ", ".join(f'"{k}"' for k in list(kolommen) + list(vast))
     if _is_postgres():
         constanten = tuple(vast.values())
-        cursor.copy_expert(f'COPY "{tabel}" ({namen}) FROM STDIN', _copy_tekst(w + constanten for w in waarden))
+        _copy(cursor, tabel, list(kolommen) + list(vast), (w + constanten for w in waarden))
     else:
         literals = "".join(", " + _literal(v) for v in vast.values())
         vraagtekens = ", ".join("?" for _ in kolommen)
@@ -107,8 +117,7 @@ def _bijwerken(cursor, kolommen, vast, waarden):
         namen = ", ".join(f'"{k}"' for k in kolommen)
         cursor.execute(f'CREATE TEMPORARY TABLE "_bijwerken" ON COMMIT DROP AS '
                        f'SELECT {namen}{", " if kolommen else ""}"id" FROM "{tabel}" WITH NO DATA')
-        cursor.copy_expert(f'COPY "_bijwerken" ({namen}{", " if kolommen else ""}"id") FROM STDIN',
-                           _copy_tekst(waarden))
+        _copy(cursor, "_bijwerken", list(kolommen) + ["id"], waarden)
         zet = [f'"{k}" = b."{k}"' for k in kolommen] + [f'"{k}" = {_literal(v)}' for k, v in vast.items()]
         cursor.execute(f'UPDATE "{tabel}" SET {", ".join(zet)} FROM "_bijwerken" b WHERE "{tabel}"."id" = b."id"')
         cursor.execute('DROP TABLE "_bijwerken"')
@@ -154,6 +163,7 @@ def _laden(aanlevering) -> Uitkomst:
     positie = {v: i for i, v in enumerate(velden)}
 
     uitkomst = Uitkomst()
+    na_id = Leerling.select(fn.MAX(Leerling.id)).scalar() or 0  # the write lock is held: ids after it are ours
     nieuw = []
     # Changed rows grouped by which fields changed: a re-sent list mostly changes a few fields
     # (klas, leerjaar), and a narrow UPDATE binds less and touches fewer indexes.
@@ -189,6 +199,7 @@ def _laden(aanlevering) -> Uitkomst:
         uitkomst.nieuw += len(nieuw)
     for sleutel in list(bij):
         schrijf_bij(sleutel)
+    Leerling.zoekindex_aanvullen(na_id)
     return uitkomst
 
 

@@ -1,8 +1,11 @@
-"""Plumbing shared by every blueprint: who may use a route, fragment rendering, headers, errors."""
+"""Plumbing shared by every blueprint: who may use a route, fragment rendering, pages, headers, errors."""
+import math
+
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2.utils import concat
+from playhouse.flask_utils import PaginatedQuery
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -83,6 +86,18 @@ def render(template_name, block=None, status=200, headers=None, **context):
 def see_other(endpoint, **values):
     """Valid input redirects with 303; htmx follows it and swaps the new step in."""
     return redirect(url_for(endpoint, **values), code=303)
+
+
+class Bladzijden(PaginatedQuery):
+    """peewee's PaginatedQuery (page number from ?pagina=) that keeps its count, to show how many
+    were found, and shows a page number past the end as the last page. OFFSET paging: for short
+    lists (the helpdesk's queue); the student overview pages by keyset (leerlingen.pagina)."""
+
+    def __init__(self, query, per_pagina, var="pagina"):
+        super().__init__(query, per_pagina, page_var=var)
+        self.totaal = query.count()
+        self._page_count = max(1, math.ceil(self.totaal / per_pagina))
+        self.page = min(self.get_page(), self._page_count)
 
 
 def security_headers(response):

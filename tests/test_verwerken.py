@@ -111,3 +111,21 @@ def test_verwerken_has_no_flask_import():
         modules = {n.module for n in ast.walk(boom) if isinstance(n, ast.ImportFrom)}
         modules |= {a.name for n in ast.walk(boom) if isinstance(n, ast.Import) for a in n.names}
         assert not any(m and m.split(".")[0] in ("flask", "flask_login") for m in modules), naam
+
+
+def test_loaded_students_are_found_by_the_search_at_once(app):
+    """A load adds its students' search text in one statement (no trigger per row): the overview's
+    search finds them, and a name changed by the next list is found by its new name only."""
+    a = maak_aanlevering(aantal=30)
+    verwerken.verwerk(a)
+    rijen = json.loads(a.leerlingen_json)
+
+    def gevonden(woord):
+        return {l.leerlingnummer for l in Leerling.select().where(Leerling.zoekterm(woord))}
+    doel = rijen[7]
+    assert doel["leerlingnummer"] in gevonden(doel["achternaam"][:4])
+    assert gevonden(doel["leerlingnummer"]) == {doel["leerlingnummer"]}
+    doel["achternaam"] = "Zwartewaterland"
+    verwerken.verwerk(maak_aanlevering(rijen=rijen))
+    assert gevonden("waterland") == {doel["leerlingnummer"]}
+    assert Leerling.select().count() == 30
