@@ -15,7 +15,7 @@ from portal.lijsten.validate import check_bytes, check_record
 from portal.models import Gebeurtenis, Instantie, Leerling
 from portal.schooljaar import schooljaar
 from tests import builders
-from tests.builders import VANDAAG, geldig_bsn, geldig_onderwijsnummer
+from tests.builders import VANDAAG, geldig_onderwijsnummer
 
 HTMX = {"HX-Request": "true"}
 VO_OVER = FORMATS["VO-overstapper"]
