@@ -60,6 +60,11 @@ def _v6_sessies_en_afremming(database):
     database.create_tables([m.Afremming], safe=True)
 
 
+def _v9_correcties(database):
+    """Correcting a list in the browser (issue 13): the rows being corrected and the edit log."""
+    database.create_tables([m.Correctielijst, m.Correctierij, m.Correctie], safe=True)
+
+
 # Version 1 is the foundation: instanties, accounts and their links.
 STAPPEN = [
     (2, _v2_aanleveringen),
@@ -67,6 +72,7 @@ STAPPEN = [
     (4, _v4_controles),
     (5, _v5_inhoud_apart),
     (6, _v6_sessies_en_afremming),
+    (9, _v9_correcties),
 ]
 LAATSTE = STAPPEN[-1][0]
 

@@ -1,0 +1,543 @@
+"""Correcting a list in the browser (issue 13, points 1 and 3): the failing rows of a check as an
+editable grid, each change checked again with the core's own rules, every change kept.
+
+The rows of the list are stored one per Correctierij, with their findings. An edit re-checks, with
+`check_sheet` (the very function the file check runs), the edited row together with every row a
+rule across rows could pair with it: the rows that share a leerlingnummer, BSN, onderwijsnummer
+or name with it, before or after the edit, and so on until no new row joins. Those rows' findings
+are then exactly what a check of the whole list would give them, and no other row's can change
+(tests/test_correctie.py compares with a full check after random edits). Per-row rules (a cell, the
+BSN/onderwijsnummer pair, cross-column rules) need only the row itself. Opsturen runs the full
+check once more on the corrected list and creates the Aanlevering as an uploaded clean file does.
+
+Routes live on the wizard blueprint (portal.wizard.bp), so both registrations (portal, public
+site) get them with their own Kanaal; app.py imports this module before registering it.
+"""
+import datetime as dt
+import hashlib
+import json
+from urllib.parse import urlencode
+
+from flask import abort, request, session
+
+from peewee import IntegrityError
+
+from portal import wizard
+from portal.extensions import db
+from portal.lijsten.errors import CATALOG
+from portal.lijsten.formats import format_voor
+from portal.lijsten.reader import Foutwaarde, FormuleZonderWaarde, Sheet, read_sheet
+from portal.lijsten.validate import check_sheet, titel_sleutel
+from portal.models import (Aanlevering, Controle, Correctie, Correctielijst, Correctierij, Gebeurtenis,
+                           masker)
+from portal.schooljaar import schooljaar
+from portal.web import is_htmx, render, see_other, toegang
+
+PER_PAGINA = 50
+SLEUTELS = ("leerlingnummer", "bsn", "onderwijsnummer")
+PRIVACY_VELDEN = ("bsn", "onderwijsnummer")
+bp = wizard.bp
+
+
+# ----------------------------------------------------------------------------------------------
+# Cells as stored: JSON, with the reader's own values (dates, error values) tagged
+# ----------------------------------------------------------------------------------------------
+def _naar_json(v):
+    if isinstance(v, dt.datetime):
+        return {"dt": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {"d": v.isoformat()}
+    if isinstance(v, Foutwaarde):
+        return {"fout": v.tekst}
+    if v is FormuleZonderWaarde or isinstance(v, FormuleZonderWaarde):
+        return {"formule": True}
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)
+
+
+def _uit_json(v):
+    if isinstance(v, dict):
+        if "dt" in v:
+            return dt.datetime.fromisoformat(v["dt"])
+        if "d" in v:
+            return dt.date.fromisoformat(v["d"])
+        if "fout" in v:
+            return Foutwaarde(v["fout"])
+        return FormuleZonderWaarde()
+    return v
+
+
+def tekst(v):
+    """A cell as the user sees and edits it."""
+    v = _uit_json(v)
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime) and v.time() == dt.time():
+        v = v.date()
+    if isinstance(v, dt.date):
+        return v.strftime("%d-%m-%Y")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _dump(waarde):
+    return json.dumps(waarde, ensure_ascii=False, separators=(",", ":"))
+
+
+def _sleutel(v):
+    """Looser than any rule compares (case, spaces, punctuation and leading zeros ignored), so
+    that a lookup by it finds every row a rule could pair; the rule itself then decides."""
+    v = _uit_json(v)
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return "".join(c for c in str(v).casefold() if c.isalnum()).lstrip("0")[:64]
+
+
+# ----------------------------------------------------------------------------------------------
+# The list being corrected (no request handling)
+# ----------------------------------------------------------------------------------------------
+class Lijst:
+    """A Correctielijst with its format and where each field stands in the file's title row."""
+
+    def __init__(self, record, fmt):
+        self.record, self.fmt = record, fmt
+        self.titels = json.loads(record.titels_json)
+        per_titel = {titel_sleutel(k.titel): k for k in fmt.kolommen}
+        self.kolom_van = {}                      # column index → Kolom of the format
+        for j, t in enumerate(self.titels):
+            k = per_titel.get(titel_sleutel(t))
+            if k is not None and k.veld not in {x.veld for x in self.kolom_van.values()}:
+                self.kolom_van[j] = k
+        self.index = {k.veld: j for j, k in self.kolom_van.items()}
+        # Without one of these columns a lookup could miss a pair: then every edit checks all rows.
+        self.volledig = all(v in self.index for v in (*SLEUTELS, "voornaam", "achternaam"))
+
+    def sleutels(self, cellen):
+        def cel(veld):
+            j = self.index.get(veld)
+            return cellen[j] if j is not None and j < len(cellen) else None
+        uit = {f"s_{v}": _sleutel(cel(v)) for v in SLEUTELS}
+        uit["s_naam"] = (_sleutel(cel("voornaam")) + "|" + _sleutel(cel("achternaam")))[:128]
+        return uit
+
+    def titel(self, j):
+        k = self.kolom_van.get(j)
+        return k.titel if k else (str(self.titels[j]) if j < len(self.titels) and self.titels[j] else f"kolom {j + 1}")
+
+    def is_privacy(self, j):
+        k = self.kolom_van.get(j)
+        return k is not None and k.veld in PRIVACY_VELDEN
+
+    def check(self, rijen):
+        """Check these Correctierij's as one list with the core's check_sheet; → {rij: findings}."""
+        rijen = sorted(rijen, key=lambda r: r.rij)
+        breedte = len(self.titels)
+        cellen = [[_uit_json(v) for v in json.loads(r.cellen_json)] for r in rijen]
+        sheet = Sheet("csv", None, rijen=[list(self.titels)] + [(c + [None] * breedte)[:breedte] for c in cellen])
+        resultaat = check_sheet(sheet, self.fmt)
+        echt = {i + 2: r.rij for i, r in enumerate(rijen)}    # row in this sheet → row in the file
+        uit = {r.rij: [] for r in rijen}
+        for b in resultaat.fouten + resultaat.waarschuwingen:
+            if b.rij is None or b.rij not in echt:
+                continue
+            b.rij = echt[b.rij]
+            for naam in ("eerste_rij", "andere_rij"):
+                if b.params.get(naam) in echt:
+                    b.params[naam] = echt[b.params[naam]]
+            uit[b.rij].append(_bevinding(b, self))
+        return uit, resultaat, echt
+
+
+def _bevinding(b, lijst):
+    j = b.params.get("_pos")
+    return {"code": b.code, "niveau": b.niveau, "kolom": b.kolom, "j": j if isinstance(j, int) else None,
+            "message": b.bericht}
+
+
+def maak_lijst(data, fmt, **koppeling):
+    """Read the file, check it once in full and store every row with its findings."""
+    sheet = read_sheet(bytes(data), wizard.limieten())
+    titels = [_naar_json(v) for v in sheet.rijen[0]] if sheet.rijen else []
+    with db.database.atomic():
+        record = Correctielijst.create(titels_json=_dump(titels), **koppeling)
+        lijst = Lijst(record, fmt)
+        resultaat = check_sheet(sheet, fmt)
+        per_rij, bestand = {}, []
+        for b in resultaat.fouten + resultaat.waarschuwingen:
+            (per_rij.setdefault(b.rij, []) if b.rij else bestand).append(b)
+        nieuw = []
+        for i, rij in enumerate(sheet.rijen[1:], start=2):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in rij) and i not in per_rij:
+                continue
+            cellen = [_naar_json(v) for v in rij]
+            bevindingen = [_bevinding(b, lijst) for b in per_rij.get(i, [])]
+            nieuw.append({"lijst": record.id, "rij": i, "cellen_json": _dump(cellen),
+                          "bevindingen_json": _dump(bevindingen), **_tellingen(bevindingen), **lijst.sleutels(cellen)})
+        for begin in range(0, len(nieuw), 500):
+            Correctierij.insert_many(nieuw[begin:begin + 500]).execute()
+        record.bestand_json = _dump([{"code": b.code, "niveau": b.niveau, "message": b.bericht} for b in bestand])
+        record.aantal_fouten = len(resultaat.fouten)
+        record.aantal_waarschuwingen = len(resultaat.waarschuwingen)
+        record.save()
+    return record
+
+
+def _tellingen(bevindingen):
+    fouten = sum(1 for b in bevindingen if b["niveau"] == "E")
+    return {"fouten": fouten, "waarschuwingen": len(bevindingen) - fouten}
+
+
+def _verwant(lijst, begin, extra_sleutels=()):
+    """The rows that share a lookup key with `begin`, transitively (begin included)."""
+    gevonden = {r.id: r for r in begin}
+    sleutels = {naam: set() for naam in ("s_leerlingnummer", "s_bsn", "s_onderwijsnummer", "s_naam")}
+    nieuw = list(begin)
+    extra = list(extra_sleutels)
+    while nieuw or extra:
+        toe = {naam: set() for naam in sleutels}
+        for bron in [lijst.sleutels(json.loads(r.cellen_json)) for r in nieuw] + extra:
+            for naam, waarde in bron.items():
+                if waarde and waarde != "|" and waarde not in sleutels[naam]:
+                    toe[naam].add(waarde)
+                    sleutels[naam].add(waarde)
+        nieuw, extra = [], []
+        voorwaarden = [getattr(Correctierij, naam).in_(sorted(w)) for naam, w in toe.items() if w]
+        if not voorwaarden:
+            break
+        waar = voorwaarden[0]
+        for v in voorwaarden[1:]:
+            waar = waar | v
+        query = Correctierij.select().where((Correctierij.lijst == lijst.record.id)
+                                            & (Correctierij.verwijderd == False) & waar)  # noqa: E712
+        for r in query:
+            if r.id not in gevonden:
+                gevonden[r.id] = r
+                nieuw.append(r)
+    return list(gevonden.values())
+
+
+def herchecken(lijst, rij, oude_sleutels):
+    """Check `rij` (already changed, or removed) and every row a rule could pair with it, store
+    their new findings and the list's counts. Returns the rows whose findings changed."""
+    begin = [] if rij.verwijderd else [rij]
+    if lijst.volledig:
+        rijen = _verwant(lijst, begin, [oude_sleutels] + ([] if rij.verwijderd else [lijst.sleutels(json.loads(rij.cellen_json))]))
+    else:
+        rijen = list(Correctierij.select().where((Correctierij.lijst == lijst.record.id)
+                                                 & (Correctierij.verwijderd == False)))  # noqa: E712
+    per_rij = lijst.check(rijen)[0] if rijen else {}
+    veranderd = []
+    delta_f = delta_w = 0
+    if rij.verwijderd:
+        delta_f -= rij.fouten
+        delta_w -= rij.waarschuwingen
+        rij.bevindingen_json, rij.fouten, rij.waarschuwingen = "[]", 0, 0
+        rij.save()
+    for r in rijen:
+        bevindingen = per_rij.get(r.rij, [])
+        tekst_nieuw = _dump(bevindingen)
+        if tekst_nieuw != r.bevindingen_json or r is rij:
+            t = _tellingen(bevindingen)
+            delta_f += t["fouten"] - r.fouten
+            delta_w += t["waarschuwingen"] - r.waarschuwingen
+            r.bevindingen_json, r.fouten, r.waarschuwingen = tekst_nieuw, t["fouten"], t["waarschuwingen"]
+            r.save()
+            veranderd.append(r)
+    if delta_f or delta_w:
+        Correctielijst.update(aantal_fouten=Correctielijst.aantal_fouten + delta_f,
+                              aantal_waarschuwingen=Correctielijst.aantal_waarschuwingen + delta_w
+                              ).where(Correctielijst.id == lijst.record.id).execute()
+        lijst.record.aantal_fouten += delta_f
+        lijst.record.aantal_waarschuwingen += delta_w
+    return veranderd
+
+
+def wie():
+    """Who edits, for the log: the account, or "bezoeker" on the public site."""
+    gebruiker = wizard.kanaal().gebruiker()
+    door = f"{gebruiker.naam} ({gebruiker.email})" if gebruiker is not None else "bezoeker"
+    return {"gebruiker": gebruiker, "door": door}
+
+
+def wijzig(lijst, rij, nieuwe, *, gebruiker=None, door="bezoeker", soort="hand", controle=None):
+    """Apply {column index: new text} to one row, log each change, re-check. → changed rows."""
+    cellen = json.loads(rij.cellen_json)
+    oude_sleutels = lijst.sleutels(cellen)
+    cellen += [None] * (len(lijst.titels) - len(cellen))
+    gewijzigd = False
+    with db.database.atomic():
+        for j, waarde in sorted(nieuwe.items()):
+            if not (0 <= j < len(lijst.titels)):
+                continue
+            waarde = waarde.strip() if isinstance(waarde, str) else waarde
+            oud = tekst(cellen[j])
+            if (waarde or "") == oud:
+                continue
+            cellen[j] = waarde or None
+            gewijzigd = True
+            Correctie.create(controle=controle, lijst=lijst.record.id, rij=rij.rij, kolom=lijst.titel(j),
+                             oud=oud, nieuw=waarde or "", gebruiker=gebruiker, door=door, soort=soort)
+        if not gewijzigd:
+            return []
+        rij.cellen_json = _dump(cellen)
+        for naam, waarde in lijst.sleutels(cellen).items():
+            setattr(rij, naam, waarde)
+        rij.save()
+        return herchecken(lijst, rij, oude_sleutels)
+
+
+def verwijder_rij(lijst, rij, *, gebruiker=None, door="bezoeker", controle=None):
+    with db.database.atomic():
+        rij.verwijderd = True
+        rij.save()
+        Correctie.create(controle=controle, lijst=lijst.record.id, rij=rij.rij, kolom="", oud="", nieuw="",
+                         gebruiker=gebruiker, door=door, soort="hand")
+        return herchecken(lijst, rij, lijst.sleutels(json.loads(rij.cellen_json)))
+
+
+def pagina_rijen(lijst, kolom="", code="", pagina=1):
+    """The failing rows (errors) of one page, filtered by column title and/or code. → (rows, pages, total)."""
+    query = Correctierij.select().where((Correctierij.lijst == lijst.record.id) & (Correctierij.fouten > 0))
+    if code in CATALOG:
+        query = query.where(Correctierij.bevindingen_json.contains(f'"code":"{code}"'))
+    if kolom:
+        query = query.where(Correctierij.bevindingen_json.contains(_dump(kolom)))
+    totaal = query.count()
+    paginas = max(1, -(-totaal // PER_PAGINA))
+    pagina = min(max(pagina, 1), paginas)
+    rijen = list(query.order_by(Correctierij.rij).paginate(pagina, PER_PAGINA))
+    return rijen, pagina, paginas, totaal
+
+
+def rijen_met_fouten(lijst):
+    return Correctierij.select().where((Correctierij.lijst == lijst.record.id) & (Correctierij.fouten > 0)).count()
+
+
+def weergave(lijst, rij):
+    """One row for the grid: per cell its text, whether it is a field, and its messages."""
+    cellen = json.loads(rij.cellen_json)
+    bevindingen = json.loads(rij.bevindingen_json)
+    per_kolom = {}
+    for b in bevindingen:
+        per_kolom.setdefault(b["j"], []).append(b)
+    uit = []
+    for j in range(len(lijst.titels)):
+        waarde = tekst(cellen[j]) if j < len(cellen) else ""
+        berichten = per_kolom.get(j, [])
+        fout = any(b["niveau"] == "E" for b in berichten)
+        toon = waarde if fout or not lijst.is_privacy(j) else masker(waarde)
+        uit.append({"j": j, "titel": lijst.titel(j), "waarde": toon, "veld": fout, "berichten": berichten})
+    zonder_kolom = [b for b in bevindingen if b["j"] is None or b["j"] >= len(lijst.titels)]
+    return {"rij": rij.rij, "cellen": uit, "fouten": rij.fouten, "verwijderd": rij.verwijderd,
+            "overig": zonder_kolom}
+
+
+def opsturen(lijst, controle):
+    """Create the Aanlevering from the corrected rows, exactly as a clean uploaded file does:
+    the same check, the same system warnings, log, mails, in one transaction. → Aanlevering or None."""
+    rijen = list(Correctierij.select().where((Correctierij.lijst == lijst.record.id)
+                                             & (Correctierij.verwijderd == False)))  # noqa: E712
+    per_rij, resultaat, echt = lijst.check(rijen)
+    if resultaat.fouten:
+        # Never expected (the rows were checked with each edit); store the full check and refuse.
+        for r in rijen:
+            bevindingen = per_rij.get(r.rij, [])
+            r.bevindingen_json = _dump(bevindingen)
+            r.fouten, r.waarschuwingen = _tellingen(bevindingen).values()
+            r.save()
+        lijst.record.aantal_fouten = len(resultaat.fouten)
+        lijst.record.save()
+        return None
+    keuzes = wizard.Keuzes(controle.schoolsoort, controle.soort)
+    for leerling in resultaat.leerlingen:
+        leerling["rij"] = echt.get(leerling["rij"], leerling["rij"])
+    bestand = bytes(controle.bestand)
+    sha256 = hashlib.sha256(bestand).hexdigest()
+    waarschuwingen = resultaat.waarschuwingen + wizard.systeem_bevindingen(resultaat, controle.instantie, keuzes, sha256)
+    gebruiker = wie()["gebruiker"]
+    aantal_wijzigingen = Correctie.select().where(Correctie.lijst == lijst.record.id).count()
+    with db.database.atomic():
+        # As wizard.controleer makes it for a clean file; the original file stays as uploaded.
+        aanlevering = Aanlevering.maak(
+            instantie=controle.instantie, schoolsoort=controle.schoolsoort, soort=controle.soort,
+            schooljaar=schooljaar(), naam=controle.naam, email=controle.email, toelichting=controle.toelichting,
+            kanaal=wizard.kanaal().naam, gebruiker=gebruiker, bestandsnaam=controle.bestandsnaam, bestand=bestand,
+            sha256=sha256, aantal_leerlingen=len(resultaat.leerlingen), aantal_waarschuwingen=len(waarschuwingen),
+            leerlingen_json=json.dumps([wizard._rij_json(r) for r in resultaat.leerlingen], ensure_ascii=False),
+            waarschuwingen_json=wizard._json(waarschuwingen))
+        Gebeurtenis.log("ingediend", aanlevering=aanlevering, gebruiker=gebruiker,
+                        wie="" if gebruiker else f"{aanlevering.naam} ({aanlevering.email}, openbare site)",
+                        details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen, "
+                                f"in de browser verbeterd ({aantal_wijzigingen} wijzigingen)")
+        Correctie.update(aanlevering=aanlevering, controle=None).where(Correctie.lijst == lijst.record.id).execute()
+        # The rows are now the Aanlevering's clean rows; the working copy (personal data) goes.
+        Correctie.update(lijst=None).where(Correctie.lijst == lijst.record.id).execute()
+        lijst.record.delete_instance(recursive=False)
+        wizard.bevestigingsmail(aanlevering)
+        Controle.verwijder(session.get("controles", []))
+    session["controles"] = []
+    session["ingediend"] = (session.get("ingediend", []) + [aanlevering.kenmerk])[-10:]
+    return aanlevering
+
+
+def lijst_van(controle, maken=False):
+    fmt = format_voor(controle.schoolsoort, controle.soort)
+    record = Correctielijst.get_or_none(Correctielijst.controle == controle.id)
+    if record is None:
+        if not maken:
+            return None
+        try:
+            record = maak_lijst(controle.bestand, fmt, controle=controle.id)
+        except IntegrityError:  # another worker made it just now (a double click on the link)
+            record = Correctielijst.get(Correctielijst.controle == controle.id)
+    return Lijst(record, fmt)
+
+
+def te_verbeteren(controle):
+    """Can the errors of this check be corrected here? Not when the file itself or its columns are
+    wrong (no row to correct): those need a new file."""
+    fouten = json.loads(controle.fouten_json)
+    return bool(controle.rijen) and bool(fouten) and all((b.get("row") or 0) > 1 for b in fouten)
+
+
+def correcties_van(aanlevering):
+    """The edit log of a list, for the helpdesk: BSN and onderwijsnummer masked."""
+    fmt = format_voor(aanlevering.schoolsoort, aanlevering.soort)
+    privacy = {fmt.kolom_voor_veld(v).titel for v in PRIVACY_VELDEN if v in fmt.velden}
+    uit = []
+    for c in Correctie.select().where(Correctie.aanlevering == aanlevering.id).order_by(Correctie.wanneer, Correctie.id):
+        oud, nieuw = (masker(c.oud), masker(c.nieuw)) if c.kolom in privacy else (c.oud, c.nieuw)
+        uit.append({"rij": c.rij, "kolom": c.kolom, "oud": oud, "nieuw": nieuw, "door": c.door,
+                    "wanneer": c.wanneer, "soort": c.soort})
+    return uit
+
+
+bp.add_app_template_global(te_verbeteren, "te_verbeteren")
+bp.add_app_template_global(correcties_van, "correcties_van")
+
+
+# ----------------------------------------------------------------------------------------------
+# Routes (the wizard's Kanaal narrows access per registration; the check belongs to this session)
+# ----------------------------------------------------------------------------------------------
+def _eigen(token, maken=False):
+    controle = wizard.eigen_controle(token)
+    if controle is None:
+        return None, None
+    if not te_verbeteren(controle):
+        abort(404)
+    return controle, lijst_van(controle, maken=maken)
+
+
+def _filter():
+    kolom = request.values.get("kolom", "")
+    code = request.values.get("code", "")
+    pagina = wizard.instantie_id(request.values.get("pagina")) or 1
+    return kolom, (code if code in CATALOG else ""), pagina
+
+
+def _pagina(controle, lijst, status=200, melding=None):
+    kolom, code, pagina = _filter()
+    rijen, pagina, paginas, totaal = pagina_rijen(lijst, kolom, code, pagina)
+    keuzes = wizard.Keuzes(controle.schoolsoort, controle.soort)
+    filters = {k: v for k, v in (("kolom", kolom), ("code", code)) if v}
+    return wizard.page("correctie/verbeteren.html", 5, keuzes, status=status, controle=controle, lijst=lijst,
+                       rijen=[weergave(lijst, r) for r in rijen], pagina=pagina, paginas=paginas, totaal=totaal,
+                       filters=filters, filter_query=urlencode({**filters, "pagina": pagina}),
+                       kolommen=[k.titel for k in lijst.fmt.kolommen],
+                       codes=sorted({c for c, s in CATALOG.items() if s.niveau == "E"}),
+                       catalog=CATALOG, rijen_fout=rijen_met_fouten(lijst), melding=melding)
+
+
+@bp.route("/controle/<token>/verbeteren", methods=["GET", "POST"])
+@toegang("anoniem")
+def verbeteren(token):
+    """The grid of failing rows (GET); without JavaScript, the page's form saves every changed cell."""
+    controle, lijst = _eigen(token, maken=True)
+    if controle is None:
+        return wizard.verlopen()
+    if request.method == "POST":
+        velden = _velden(request.form)
+        if request.form.get("verwijder", "").isdigit():
+            rij = _rij(lijst, int(request.form["verwijder"]))
+            verwijder_rij(lijst, rij, controle=controle.id, **wie())
+        for nummer, nieuwe in velden.items():
+            rij = Correctierij.get_or_none((Correctierij.lijst == lijst.record.id) & (Correctierij.rij == nummer)
+                                           & (Correctierij.verwijderd == False))  # noqa: E712
+            if rij is not None:
+                wijzig(lijst, rij, nieuwe, controle=controle.id, **wie())
+        kolom, code, pagina = _filter()
+        return see_other(".verbeteren", token=token, **{k: v for k, v in (("kolom", kolom), ("code", code)) if v},
+                         pagina=pagina, _anchor="correctie-kop")
+    return _pagina(controle, lijst)
+
+
+def _velden(form):
+    """Form fields c-<rij>-<kolom> → {rij: {kolom index: text}}."""
+    uit = {}
+    for naam, waarde in form.items():
+        deel = naam.split("-")
+        if len(deel) == 3 and deel[0] == "c" and deel[1].isdigit() and deel[2].isdigit() and len(deel[1]) < 8:
+            uit.setdefault(int(deel[1]), {})[int(deel[2])] = waarde[:1000]
+    return uit
+
+
+def _rij(lijst, nummer):
+    rij = Correctierij.get_or_none((Correctierij.lijst == lijst.record.id) & (Correctierij.rij == nummer))
+    if rij is None or rij.verwijderd:
+        abort(404)
+    return rij
+
+
+def _rij_antwoord(controle, lijst, rij, veranderd):
+    """The edited row and an out-of-band summary (counts, Opsturen) for htmx."""
+    andere = [weergave(lijst, r) for r in veranderd if r.rij != rij.rij]
+    return render("correctie/_rij_antwoord.html", controle=controle, lijst=lijst, r=weergave(lijst, rij),
+                  andere=andere, rijen_fout=rijen_met_fouten(lijst), filter_query=request.args.get("terug", ""))
+
+
+@bp.route("/controle/<token>/verbeteren/<int:rij>", methods=["POST"])
+@toegang("anoniem")
+def cel(token, rij):
+    """htmx: one cell (or a row's cells) changed. Answers with that row and the summary."""
+    controle, lijst = _eigen(token)
+    if controle is None or lijst is None:
+        return wizard.verlopen()
+    correctierij = _rij(lijst, rij)
+    veranderd = wijzig(lijst, correctierij, _velden(request.form).get(rij, {}), controle=controle.id, **wie())
+    if not is_htmx():
+        return see_other(".verbeteren", token=token, _anchor=f"rij-{rij}")
+    return _rij_antwoord(controle, lijst, correctierij, veranderd)
+
+
+@bp.route("/controle/<token>/verbeteren/<int:rij>/verwijderen", methods=["POST"])
+@toegang("anoniem")
+def rij_verwijderen(token, rij):
+    controle, lijst = _eigen(token)
+    if controle is None or lijst is None:
+        return wizard.verlopen()
+    correctierij = _rij(lijst, rij)
+    veranderd = verwijder_rij(lijst, correctierij, controle=controle.id, **wie())
+    if not is_htmx():
+        return see_other(".verbeteren", token=token, _anchor="correctie-kop")
+    return _rij_antwoord(controle, lijst, correctierij, veranderd)
+
+
+@bp.route("/controle/<token>/verbeteren/opsturen", methods=["POST"])
+@toegang("anoniem")
+def verbeterd_opsturen(token):
+    controle, lijst = _eigen(token)
+    if controle is None or lijst is None:
+        return wizard.verlopen()
+    if lijst.record.aantal_fouten:
+        return _pagina(controle, lijst, status=422, melding="Er staan nog fouten in de lijst. Verbeter of verwijder "
+                                                            "de rijen hieronder en klik dan op Opsturen.")
+    aanlevering = opsturen(lijst, controle)
+    if aanlevering is None:
+        return _pagina(controle, lijst, status=422, melding="Bij de laatste controle zijn nog fouten gevonden. "
+                                                            "Verbeter de rijen hieronder.")
+    keuzes = wizard.Keuzes(aanlevering.schoolsoort, aanlevering.soort)
+    return see_other(".klaar", kenmerk=aanlevering.kenmerk, **keuzes.args)
