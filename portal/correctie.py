@@ -113,15 +113,20 @@ class Lijst:
             if k is not None and k.veld not in {x.veld for x in self.kolom_van.values()}:
                 self.kolom_van[j] = k
         self.index = {k.veld: j for j, k in self.kolom_van.items()}
-        # Without one of these columns a lookup could miss a pair: then every edit checks all rows.
-        self.volledig = all(v in self.index for v in (*SLEUTELS, "voornaam", "achternaam"))
+        self.schone_sleutels = {}
 
-    def sleutels(self, cellen):
-        def cel(veld):
-            j = self.index.get(veld)
-            return cellen[j] if j is not None and j < len(cellen) else None
-        uit = {f"s_{v}": _sleutel(cel(v)) for v in SLEUTELS}
-        uit["s_naam"] = (_sleutel(cel("voornaam")) + "|" + _sleutel(cel("achternaam")))[:128]
+    @staticmethod
+    def sleutels(schoon):
+        """Lookup keys from a row's CLEAN values (as the core's check gives them; None where a cell
+        failed): the values the rules across rows compare. A failed value pairs with nothing."""
+        uit = {f"s_{v}": _sleutel(schoon.get(v)) for v in SLEUTELS}
+        naam = ""
+        if schoon.get("achternaam") is not None and schoon.get("geboortedatum") is not None:
+            # The possible-duplicate-person rule: voornaam, achternaam and geboortedatum (and the
+            # tussenvoegsel, left out here: a looser key finds more rows, never fewer).
+            naam = "|".join((_sleutel(schoon.get("voornaam")), _sleutel(schoon["achternaam"]),
+                             str(schoon["geboortedatum"])))
+        uit["s_naam"] = naam[:128]
         return uit
 
     def titel(self, j):
@@ -141,6 +146,7 @@ class Lijst:
         resultaat = check_sheet(sheet, self.fmt)
         echt = {i + 2: r.rij for i, r in enumerate(rijen)}    # row in this sheet → row in the file
         uit = {r.rij: [] for r in rijen}
+        self.schone_sleutels = _schone_sleutels(self, resultaat, echt)
         for b in resultaat.fouten + resultaat.waarschuwingen:
             if b.rij is None or b.rij not in echt:
                 continue
@@ -150,6 +156,18 @@ class Lijst:
                     b.params[naam] = echt[b.params[naam]]
             uit[b.rij].append(_bevinding(b, self))
         return uit, resultaat, echt
+
+
+def _schone_sleutels(lijst, resultaat, echt=None):
+    """{row in the file: lookup keys} from the clean columns of a check."""
+    kolommen = resultaat.kolommen
+    if not kolommen:
+        return {}
+    velden = [v for v in (*SLEUTELS, "voornaam", "achternaam", "geboortedatum") if v in kolommen]
+    uit = {}
+    for i, nummer in enumerate(kolommen["rij"]):
+        uit[echt.get(nummer, nummer) if echt else nummer] = lijst.sleutels({v: kolommen[v][i] for v in velden})
+    return uit
 
 
 def _bevinding(b, lijst):
@@ -169,6 +187,8 @@ def maak_lijst(data, fmt, **koppeling):
         per_rij, bestand = {}, []
         for b in resultaat.fouten + resultaat.waarschuwingen:
             (per_rij.setdefault(b.rij, []) if b.rij else bestand).append(b)
+        sleutels = _schone_sleutels(lijst, resultaat)
+        leeg = lijst.sleutels({})
         nieuw = []
         for i, rij in enumerate(sheet.rijen[1:], start=2):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in rij) and i not in per_rij:
@@ -176,7 +196,7 @@ def maak_lijst(data, fmt, **koppeling):
             cellen = [_naar_json(v) for v in rij]
             bevindingen = [_bevinding(b, lijst) for b in per_rij.get(i, [])]
             nieuw.append({"lijst": record.id, "rij": i, "cellen_json": _dump(cellen),
-                          "bevindingen_json": _dump(bevindingen), **_tellingen(bevindingen), **lijst.sleutels(cellen)})
+                          "bevindingen_json": _dump(bevindingen), **_tellingen(bevindingen), **sleutels.get(i, leeg)})
         for begin in range(0, len(nieuw), 500):
             Correctierij.insert_many(nieuw[begin:begin + 500]).execute()
         record.bestand_json = _dump([{"code": b.code, "niveau": b.niveau, "message": b.bericht} for b in bestand])
@@ -191,20 +211,24 @@ def _tellingen(bevindingen):
     return {"fouten": fouten, "waarschuwingen": len(bevindingen) - fouten}
 
 
-def _verwant(lijst, begin, extra_sleutels=()):
-    """The rows that share a lookup key with `begin`, transitively (begin included)."""
+SLEUTELKOLOMMEN = ("s_leerlingnummer", "s_bsn", "s_onderwijsnummer", "s_naam")
+
+
+def _verwant(lijst, begin, zoek):
+    """The rows that share a lookup key with `zoek` (a list of key dicts) or with a row found, until
+    no new row joins; `begin` (rows being changed) come along as they are."""
     gevonden = {r.id: r for r in begin}
-    sleutels = {naam: set() for naam in ("s_leerlingnummer", "s_bsn", "s_onderwijsnummer", "s_naam")}
-    nieuw = list(begin)
-    extra = list(extra_sleutels)
-    while nieuw or extra:
-        toe = {naam: set() for naam in sleutels}
-        for bron in [lijst.sleutels(json.loads(r.cellen_json)) for r in nieuw] + extra:
-            for naam, waarde in bron.items():
-                if waarde and waarde != "|" and waarde not in sleutels[naam]:
+    gezien = {naam: set() for naam in SLEUTELKOLOMMEN}
+    te_zoeken = list(zoek)
+    while te_zoeken:
+        toe = {naam: set() for naam in SLEUTELKOLOMMEN}
+        for sleutels in te_zoeken:
+            for naam in SLEUTELKOLOMMEN:
+                waarde = sleutels.get(naam)
+                if waarde and waarde not in gezien[naam]:
                     toe[naam].add(waarde)
-                    sleutels[naam].add(waarde)
-        nieuw, extra = [], []
+                    gezien[naam].add(waarde)
+        te_zoeken = []
         voorwaarden = [getattr(Correctierij, naam).in_(sorted(w)) for naam, w in toe.items() if w]
         if not voorwaarden:
             break
@@ -216,20 +240,27 @@ def _verwant(lijst, begin, extra_sleutels=()):
         for r in query:
             if r.id not in gevonden:
                 gevonden[r.id] = r
-                nieuw.append(r)
+                te_zoeken.append({naam: getattr(r, naam) for naam in SLEUTELKOLOMMEN})
     return list(gevonden.values())
+
+
+def _sleutels_van(rij):
+    return {naam: getattr(rij, naam) for naam in SLEUTELKOLOMMEN}
 
 
 def herchecken(lijst, rij, oude_sleutels):
     """Check `rij` (already changed, or removed) and every row a rule could pair with it, store
-    their new findings and the list's counts. Returns the rows whose findings changed."""
-    begin = [] if rij.verwijderd else [rij]
-    if lijst.volledig:
-        rijen = _verwant(lijst, begin, [oude_sleutels] + ([] if rij.verwijderd else [lijst.sleutels(json.loads(rij.cellen_json))]))
-    else:
-        rijen = list(Correctierij.select().where((Correctierij.lijst == lijst.record.id)
-                                                 & (Correctierij.verwijderd == False)))  # noqa: E712
+    their new findings, keys and the list's counts. Returns the rows whose findings changed.
+
+    The row is first checked alone: its clean values (a row's own) give its new keys. Then the
+    rows sharing a key with it, old or new, and with those rows in turn, are checked together."""
+    zoek = [oude_sleutels]
+    if not rij.verwijderd:
+        lijst.check([rij])
+        zoek.append(lijst.schone_sleutels.get(rij.rij, lijst.sleutels({})))
+    rijen = _verwant(lijst, [] if rij.verwijderd else [rij], zoek)
     per_rij = lijst.check(rijen)[0] if rijen else {}
+    nieuwe_sleutels = lijst.schone_sleutels if rijen else {}
     veranderd = []
     delta_f = delta_w = 0
     if rij.verwijderd:
@@ -240,13 +271,18 @@ def herchecken(lijst, rij, oude_sleutels):
     for r in rijen:
         bevindingen = per_rij.get(r.rij, [])
         tekst_nieuw = _dump(bevindingen)
-        if tekst_nieuw != r.bevindingen_json or r is rij:
+        sleutels = nieuwe_sleutels.get(r.rij, lijst.sleutels({}))
+        anders = tekst_nieuw != r.bevindingen_json
+        if anders or r is rij or sleutels != _sleutels_van(r):
             t = _tellingen(bevindingen)
             delta_f += t["fouten"] - r.fouten
             delta_w += t["waarschuwingen"] - r.waarschuwingen
             r.bevindingen_json, r.fouten, r.waarschuwingen = tekst_nieuw, t["fouten"], t["waarschuwingen"]
+            for naam, waarde in sleutels.items():
+                setattr(r, naam, waarde)
             r.save()
-            veranderd.append(r)
+            if anders or r is rij:
+                veranderd.append(r)
     if delta_f or delta_w:
         Correctielijst.update(aantal_fouten=Correctielijst.aantal_fouten + delta_f,
                               aantal_waarschuwingen=Correctielijst.aantal_waarschuwingen + delta_w
@@ -266,7 +302,7 @@ def wie():
 def wijzig(lijst, rij, nieuwe, *, gebruiker=None, door="bezoeker", soort="hand", controle=None):
     """Apply {column index: new text} to one row, log each change, re-check. → changed rows."""
     cellen = json.loads(rij.cellen_json)
-    oude_sleutels = lijst.sleutels(cellen)
+    oude_sleutels = _sleutels_van(rij)
     cellen += [None] * (len(lijst.titels) - len(cellen))
     gewijzigd = False
     with db.database.atomic():
@@ -284,8 +320,6 @@ def wijzig(lijst, rij, nieuwe, *, gebruiker=None, door="bezoeker", soort="hand",
         if not gewijzigd:
             return []
         rij.cellen_json = _dump(cellen)
-        for naam, waarde in lijst.sleutels(cellen).items():
-            setattr(rij, naam, waarde)
         rij.save()
         return herchecken(lijst, rij, oude_sleutels)
 
@@ -296,7 +330,7 @@ def verwijder_rij(lijst, rij, *, gebruiker=None, door="bezoeker", controle=None)
         rij.save()
         Correctie.create(controle=controle, lijst=lijst.record.id, rij=rij.rij, kolom="", oud="", nieuw="",
                          gebruiker=gebruiker, door=door, soort="hand")
-        return herchecken(lijst, rij, lijst.sleutels(json.loads(rij.cellen_json)))
+        return herchecken(lijst, rij, _sleutels_van(rij))
 
 
 def pagina_rijen(lijst, kolom="", code="", pagina=1):

@@ -267,15 +267,21 @@ def test_random_edits_give_the_findings_of_a_full_check(app):
             r[titel(FMT, "leerlingnummer")] = "000001"                      # duplicate leerlingnummers
         if i % 5 == 0:
             r[titel(FMT, "onderwijsnummer")] = "123456782"                  # BSN and onderwijsnummer both
+        if i % 6 == 0:                                                      # possibly the same person
+            r.update({titel(FMT, "voornaam"): "Saar", titel(FMT, "achternaam"): "Jansen",
+                      titel(FMT, "tussenvoegsel"): None, titel(FMT, "geboortedatum"): rijen[0][titel(FMT, "geboortedatum")]})
     data = make_xlsx(FMT, rijen)
     waarden = {"bsn": bsns + [FOUT_BSN, ""], "leerlingnummer": ["000001", "000002", "x", ""],
-               "voornaam": ["Saar", "J4n", ""], "achternaam": ["Jansen", ""],
-               "geboortedatum": ["01-01-2008", "31-02-2011", ""], "onderwijsnummer": ["", "123456782"],
+               "voornaam": ["Saar", "saar", "J4n", ""], "achternaam": ["Jansen", "JANSEN", ""],
+               "tussenvoegsel": ["", "de"],
+               "geboortedatum": [correctie.tekst(correctie._naar_json(rijen[0][titel(FMT, "geboortedatum")])),
+                                 "31-02-2011", ""], "onderwijsnummer": ["", "123456782"],
                "postcode": ["1234 AB", "123"]}
     with app.test_request_context("/leerlinglijst/"):
         lijst = correctie.Lijst(correctie.maak_lijst(data, FMT), FMT)
         assert _opgeslagen(lijst) == _volledig(lijst)
-        for stap in range(60):
+        assert any(code == "possible_duplicate_person" for bs in _opgeslagen(lijst).values() for code, _ in bs)
+        for stap in range(150):
             nummer = rng.randint(2, 41)
             rij = Correctierij.get((Correctierij.lijst == lijst.record.id) & (Correctierij.rij == nummer))
             if rij.verwijderd:
