@@ -16,6 +16,8 @@ site) get them with their own Kanaal; app.py imports this module before register
 import datetime as dt
 import hashlib
 import json
+import re
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from flask import abort, request, session
@@ -39,10 +41,16 @@ PRIVACY_VELDEN = ("bsn", "onderwijsnummer")
 bp = wizard.bp
 
 
+_GEWOON = (str, int, float, bool)
+_NIET_ALFANUMERIEK = re.compile(r"[\W_]+")
+
+
 # ----------------------------------------------------------------------------------------------
 # Cells as stored: JSON, with the reader's own values (dates, error values) tagged
 # ----------------------------------------------------------------------------------------------
 def _naar_json(v):
+    if v is None or v.__class__ in _GEWOON:
+        return v
     if isinstance(v, dt.datetime):
         return {"dt": v.isoformat()}
     if isinstance(v, dt.date):
@@ -86,15 +94,15 @@ def _dump(waarde):
     return json.dumps(waarde, ensure_ascii=False, separators=(",", ":"))
 
 
+@lru_cache(maxsize=100_000, typed=True)   # pure; codes, names and dates repeat a lot
 def _sleutel(v):
     """Looser than any rule compares (case, spaces, punctuation and leading zeros ignored), so
     that a lookup by it finds every row a rule could pair; the rule itself then decides."""
-    v = _uit_json(v)
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return "".join(c for c in str(v).casefold() if c.isalnum()).lstrip("0")[:64]
+    return _NIET_ALFANUMERIEK.sub("", str(v).casefold()).lstrip("0")[:64]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -195,15 +203,32 @@ def maak_lijst(data, fmt, **koppeling):
                 continue
             cellen = [_naar_json(v) for v in rij]
             bevindingen = [_bevinding(b, lijst) for b in per_rij.get(i, [])]
-            nieuw.append({"lijst": record.id, "rij": i, "cellen_json": _dump(cellen),
-                          "bevindingen_json": _dump(bevindingen), **_tellingen(bevindingen), **sleutels.get(i, leeg)})
-        for begin in range(0, len(nieuw), 500):
-            Correctierij.insert_many(nieuw[begin:begin + 500]).execute()
+            t = _tellingen(bevindingen)
+            nieuw.append((record.id, i, _dump(cellen), _dump(bevindingen), t["fouten"], t["waarschuwingen"], False,
+                          *(sleutels.get(i, leeg)[k] for k in SLEUTELKOLOMMEN)))
+        _invoegen(nieuw)
         record.bestand_json = _dump([{"code": b.code, "niveau": b.niveau, "message": b.bericht} for b in bestand])
         record.aantal_fouten = len(resultaat.fouten)
         record.aantal_waarschuwingen = len(resultaat.waarschuwingen)
         record.save()
     return record
+
+
+def _invoegen(rijen):
+    """INSERT the rows of a new list (tuples in the order below) through the driver's own bulk
+    path: peewee's insert_many builds every value as a node (about 9 s for 50,000 rows), the
+    driver takes well under a second. Only our own column names go into the statement."""
+    kolommen = ("lijst_id", "rij", "cellen_json", "bevindingen_json", "fouten", "waarschuwingen", "verwijderd",
+                *SLEUTELKOLOMMEN)
+    namen = ", ".join('"%s"' % k for k in kolommen)
+    sql = f'INSERT INTO "{Correctierij._meta.table_name}" ({namen}) VALUES '
+    database = getattr(db.database, "obj", None) or db.database
+    cursor = db.database.cursor()
+    if "postgres" in type(database).__name__.lower():
+        from psycopg2.extras import execute_values
+        execute_values(cursor, sql + "%s", rijen, page_size=1000)
+    else:
+        cursor.executemany(sql + "(" + ", ".join("?" for _ in kolommen) + ")", rijen)
 
 
 def _tellingen(bevindingen):
