@@ -11,6 +11,7 @@ from portal.lijsten.formats import format_voor
 from portal.models import Aanlevering, Correctie
 from tests.builders import leerlingen, make_xlsx, titel
 from tests.e2e.conftest import DESKTOP, MOBIEL, _controleer, _page, inloggen
+from tests.e2e.test_axe import axe, axe_bron  # noqa: F401 (axe_bron is a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -48,11 +49,12 @@ def bsn_veld(page):
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, MOBIEL], ids=["desktop", "mobiel"])
-def test_correct_remove_and_send_with_javascript(browser, live_server, app, tmp_path, viewport):
+def test_correct_remove_and_send_with_javascript(browser, live_server, app, tmp_path, viewport, axe_bron):
     context, page = _page(browser, live_server, javascript=True, viewport=viewport)
     page.on("dialog", lambda dialog: dialog.accept())     # "Rij 5 uit de lijst verwijderen?"
     inloggen(page, "vo")
     opsturen_met_fouten(page, "/uploaden", bestand_met_fouten(tmp_path))
+    assert axe(page, axe_bron) == []
     url = page.url
     veld = bsn_veld(page)
     expect(veld).to_have_value(FOUT_BSN)
@@ -61,6 +63,7 @@ def test_correct_remove_and_send_with_javascript(browser, live_server, app, tmp_
     expect(page.locator("#rij-3")).to_contain_text("In orde")
     expect(page.locator("#aantal-fouten")).to_have_text("1")
     assert page.url == url                                 # swapped in place, no new page
+    assert axe(page, axe_bron) == []
     page.locator("#rij-5").get_by_role("button", name="Rij verwijderen").click()
     expect(page.locator("#rij-5")).to_contain_text("Verwijderd")
     expect(page.locator("#aantal-fouten")).to_have_text("Geen fouten meer.")
@@ -79,6 +82,7 @@ def test_correct_remove_and_send_with_javascript(browser, live_server, app, tmp_
     expect(log).to_contain_text("*****2334")
     expect(log).to_contain_text("*****2333")
     expect(log).to_contain_text("Rij verwijderd")
+    assert axe(page, axe_bron) == []
     assert FOUT_BSN not in page.content() and GOED_BSN not in page.content()
     _controleer(page)
     context.close()
