@@ -20,7 +20,9 @@ import re
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from flask import abort, request, session
+from dataclasses import dataclass
+
+from flask import abort, request, session, url_for
 
 from peewee import IntegrityError
 
@@ -358,9 +360,11 @@ def verwijder_rij(lijst, rij, *, gebruiker=None, door="bezoeker", controle=None)
         return herchecken(lijst, rij, _sleutels_van(rij))
 
 
-def pagina_rijen(lijst, kolom="", code="", pagina=1):
-    """The failing rows (errors) of one page, filtered by column title and/or code. → (rows, pages, total)."""
-    query = Correctierij.select().where((Correctierij.lijst == lijst.record.id) & (Correctierij.fouten > 0))
+def pagina_rijen(lijst, kolom="", code="", pagina=1, alle=False):
+    """The failing rows (errors; every row when `alle`) of one page, filtered by column title and/or
+    code. → (rows, page, pages, total)."""
+    query = Correctierij.select().where(Correctierij.lijst == lijst.record.id)
+    query = query.where(Correctierij.verwijderd == False) if alle else query.where(Correctierij.fouten > 0)  # noqa: E712
     if code in CATALOG:
         query = query.where(Correctierij.bevindingen_json.contains(f'"code":"{code}"'))
     if kolom:
@@ -376,8 +380,9 @@ def rijen_met_fouten(lijst):
     return Correctierij.select().where((Correctierij.lijst == lijst.record.id) & (Correctierij.fouten > 0)).count()
 
 
-def weergave(lijst, rij):
-    """One row for the grid: per cell its text, whether it is a field, and its messages."""
+def weergave(lijst, rij, alle=False):
+    """One row for the grid: per cell its text, whether it is a field (a failing cell; every cell
+    when `alle`), whether it fails, and its messages."""
     cellen = json.loads(rij.cellen_json)
     bevindingen = json.loads(rij.bevindingen_json)
     per_kolom = {}
@@ -388,16 +393,18 @@ def weergave(lijst, rij):
         waarde = tekst(cellen[j]) if j < len(cellen) else ""
         berichten = per_kolom.get(j, [])
         fout = any(b["niveau"] == "E" for b in berichten)
-        toon = waarde if fout or not lijst.is_privacy(j) else masker(waarde)
-        uit.append({"j": j, "titel": lijst.titel(j), "waarde": toon, "veld": fout, "berichten": berichten})
+        veld = fout or alle
+        toon = waarde if veld or not lijst.is_privacy(j) else masker(waarde)
+        uit.append({"j": j, "titel": lijst.titel(j), "waarde": toon, "veld": veld, "fout": fout, "berichten": berichten})
     zonder_kolom = [b for b in bevindingen if b["j"] is None or b["j"] >= len(lijst.titels)]
     return {"rij": rij.rij, "cellen": uit, "fouten": rij.fouten, "verwijderd": rij.verwijderd,
             "overig": zonder_kolom}
 
 
-def opsturen(lijst, controle):
+def opsturen(lijst, controle, toelichting):
     """Create the Aanlevering from the corrected rows, exactly as a clean uploaded file does:
-    the same check, the same system warnings, log, mails, in one transaction. → Aanlevering or None."""
+    the same check, the same system warnings, log, mails, in one transaction. `controle` is the
+    Controle or the sent-back Aanlevering the rows came from. → Aanlevering or None."""
     rijen = list(Correctierij.select().where((Correctierij.lijst == lijst.record.id)
                                              & (Correctierij.verwijderd == False)))  # noqa: E712
     per_rij, resultaat, echt = lijst.check(rijen)
@@ -423,7 +430,7 @@ def opsturen(lijst, controle):
         # As wizard.controleer makes it for a clean file; the original file stays as uploaded.
         aanlevering = Aanlevering.maak(
             instantie=controle.instantie, schoolsoort=controle.schoolsoort, soort=controle.soort,
-            schooljaar=schooljaar(), naam=controle.naam, email=controle.email, toelichting=controle.toelichting,
+            schooljaar=schooljaar(), naam=controle.naam, email=controle.email, toelichting=toelichting,
             kanaal=wizard.kanaal().naam, gebruiker=gebruiker, bestandsnaam=controle.bestandsnaam, bestand=bestand,
             sha256=sha256, aantal_leerlingen=len(resultaat.leerlingen), aantal_waarschuwingen=len(waarschuwingen),
             leerlingen_json=json.dumps([wizard._rij_json(r) for r in resultaat.leerlingen], ensure_ascii=False),
@@ -433,9 +440,11 @@ def opsturen(lijst, controle):
                         details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen, "
                                 f"in de browser verbeterd ({aantal_wijzigingen} wijzigingen)")
         Correctie.update(aanlevering=aanlevering, controle=None).where(Correctie.lijst == lijst.record.id).execute()
-        # The rows are now the Aanlevering's clean rows; the working copy (personal data) goes.
-        Correctie.update(lijst=None).where(Correctie.lijst == lijst.record.id).execute()
-        lijst.record.delete_instance(recursive=False)
+        # The rows are now the Aanlevering's clean rows; the working copy (personal data) goes. The
+        # small record stays, pointing at what the list became (a sent-back list is not sent twice).
+        Correctierij.delete().where(Correctierij.lijst == lijst.record.id).execute()
+        Correctielijst.update(aanlevering=aanlevering, controle=None).where(
+            Correctielijst.id == lijst.record.id).execute()
         wizard.bevestigingsmail(aanlevering)
         Controle.verwijder(session.get("controles", []))
     session["controles"] = []
@@ -480,15 +489,97 @@ bp.add_app_template_global(correcties_van, "correcties_van")
 
 
 # ----------------------------------------------------------------------------------------------
-# Routes (the wizard's Kanaal narrows access per registration; the check belongs to this session)
+# Routes. Two sources, one set of views: a check of this browser session (step 5: /controle/<token>)
+# and a list the helpdesk sent back (/teruggestuurd/<sleutel>: the kenmerk in the portal for the
+# school's users, the status token on the public site for the holder of the status link).
 # ----------------------------------------------------------------------------------------------
-def _eigen(token, maken=False):
-    controle = wizard.eigen_controle(token)
-    if controle is None:
-        return None, None
-    if not te_verbeteren(controle):
-        abort(404)
-    return controle, lijst_van(controle, maken=maken)
+@dataclass
+class Bron:
+    soort: str                      # "controle" | "teruggestuurd"
+    token: str                      # the token or sleutel in the URL
+    obj: object                     # the Controle or the sent-back Aanlevering
+    lijst: Lijst | None = None
+
+    @property
+    def ep(self):                   # prefix of this source's endpoints
+        return "" if self.soort == "controle" else "teruggestuurd_"
+
+    @property
+    def alle(self):
+        """A sent-back list may have no failing row at all: every row is shown, every cell a field."""
+        return self.soort == "teruggestuurd"
+
+    @property
+    def controle_id(self):
+        return self.obj.id if self.soort == "controle" else None
+
+    @property
+    def toelichting(self):
+        if self.soort == "controle":
+            return self.obj.toelichting
+        return self.obj.toelichting or f"Verbeterde versie van lijst {self.obj.kenmerk}."
+
+    @property
+    def terug(self):
+        if self.soort == "controle":
+            return url_for(".controle", token=self.token, schoolsoort=self.obj.schoolsoort, soort=self.obj.soort), \
+                "Terug naar de uitslag van de controle"
+        return status_link(self.obj), "Terug naar de status van de lijst"
+
+
+def status_link(aanlevering):
+    if aanlevering.kanaal == "publiek":
+        return url_for("aanleveringen.status", token=aanlevering.status_token)
+    return url_for("aanleveringen.detail", aanlevering_id=aanlevering.id)
+
+
+def verbeter_link(aanlevering):
+    """'Fouten hier verbeteren' for a sent-back list whose file is still kept, else None."""
+    naam = wizard.registratie_van(aanlevering.kanaal)
+    if naam is None or aanlevering.status != "afgekeurd" or aanlevering.bestand is None or _al_verbeterd(aanlevering):
+        return None
+    sleutel = aanlevering.kenmerk if aanlevering.kanaal == "portal" else aanlevering.status_token
+    return url_for(f"{naam}.teruggestuurd_verbeteren", token=sleutel)
+
+
+def _al_verbeterd(aanlevering):
+    """Its corrected version has been sent already."""
+    return Correctielijst.select().where((Correctielijst.bron == aanlevering.id)
+                                         & Correctielijst.aanlevering.is_null(False)).exists()
+
+
+bp.add_app_template_global(verbeter_link, "verbeter_link")
+
+
+def _bron(soort, token, maken=False):
+    """The source behind the URL if this browser may edit it, else None (expired, someone else's)."""
+    if soort == "controle":
+        controle = wizard.eigen_controle(token)
+        if controle is None:
+            return None
+        if not te_verbeteren(controle):
+            abort(404)
+        return Bron(soort, token, controle, lijst_van(controle, maken=maken))
+    aanlevering = wizard.opnieuw_aanlevering(token)
+    gebruiker = wizard.kanaal().gebruiker()
+    if aanlevering is None or aanlevering.kanaal != wizard.kanaal().naam or (gebruiker is not None and gebruiker.is_helpdesk):
+        abort(404)      # the school's own list (portal) or the holder of its status link (public site)
+    if aanlevering.status != "afgekeurd" or aanlevering.bestand is None:
+        return None
+    if _al_verbeterd(aanlevering):
+        return None
+    fmt = format_voor(aanlevering.schoolsoort, aanlevering.soort)
+    record = Correctielijst.get_or_none((Correctielijst.bron == aanlevering.id) & (Correctielijst.aanlevering.is_null()))
+    if record is None and maken:
+        record = maak_lijst(aanlevering.bestand, fmt, bron=aanlevering.id)
+    return Bron(soort, token, aanlevering, Lijst(record, fmt) if record else None)
+
+
+def _weg(soort):
+    """An expired check, or a sent-back list that was sent again or lost its file."""
+    if soort == "controle":
+        return wizard.verlopen()
+    return wizard.page("correctie/niet_meer.html", 5, wizard.lees_keuzes(request.args), status=410)
 
 
 def _filter():
@@ -498,40 +589,38 @@ def _filter():
     return kolom, (code if code in CATALOG else ""), pagina
 
 
-def _pagina(controle, lijst, status=200, melding=None):
+def _pagina(bron, status=200, melding=None):
+    lijst = bron.lijst
     kolom, code, pagina = _filter()
-    rijen, pagina, paginas, totaal = pagina_rijen(lijst, kolom, code, pagina)
-    keuzes = wizard.Keuzes(controle.schoolsoort, controle.soort)
+    rijen, pagina, paginas, totaal = pagina_rijen(lijst, kolom, code, pagina, alle=bron.alle)
+    keuzes = wizard.Keuzes(bron.obj.schoolsoort, bron.obj.soort)
     filters = {k: v for k, v in (("kolom", kolom), ("code", code)) if v}
-    return wizard.page("correctie/verbeteren.html", 5, keuzes, status=status, controle=controle, lijst=lijst,
-                       rijen=[weergave(lijst, r) for r in rijen], pagina=pagina, paginas=paginas, totaal=totaal,
-                       filters=filters, filter_query=urlencode({**filters, "pagina": pagina}),
+    return wizard.page("correctie/verbeteren.html", 5, keuzes, status=status, bron=bron, lijst=lijst,
+                       rijen=[weergave(lijst, r, alle=bron.alle) for r in rijen], pagina=pagina, paginas=paginas,
+                       totaal=totaal, filters=filters, filter_query=urlencode({**filters, "pagina": pagina}),
                        kolommen=[k.titel for k in lijst.fmt.kolommen],
                        codes=sorted({c for c, s in CATALOG.items() if s.niveau == "E"}),
                        catalog=CATALOG, rijen_fout=rijen_met_fouten(lijst), melding=melding)
 
 
-@bp.route("/controle/<token>/verbeteren", methods=["GET", "POST"])
-@toegang("anoniem")
-def verbeteren(token):
-    """The grid of failing rows (GET); without JavaScript, the page's form saves every changed cell."""
-    controle, lijst = _eigen(token, maken=True)
-    if controle is None:
-        return wizard.verlopen()
+def verbeteren(token, soort):
+    """The grid (GET); without JavaScript, the page's form saves every changed cell and removes a row."""
+    bron = _bron(soort, token, maken=True)
+    if bron is None:
+        return _weg(soort)
     if request.method == "POST":
-        velden = _velden(request.form)
+        lijst = bron.lijst
         if request.form.get("verwijder", "").isdigit():
-            rij = _rij(lijst, int(request.form["verwijder"]))
-            verwijder_rij(lijst, rij, controle=controle.id, **wie())
-        for nummer, nieuwe in velden.items():
+            verwijder_rij(lijst, _rij(lijst, int(request.form["verwijder"])), controle=bron.controle_id, **wie())
+        for nummer, nieuwe in _velden(request.form).items():
             rij = Correctierij.get_or_none((Correctierij.lijst == lijst.record.id) & (Correctierij.rij == nummer)
                                            & (Correctierij.verwijderd == False))  # noqa: E712
             if rij is not None:
-                wijzig(lijst, rij, nieuwe, controle=controle.id, **wie())
+                wijzig(lijst, rij, nieuwe, controle=bron.controle_id, **wie())
         kolom, code, pagina = _filter()
-        return see_other(".verbeteren", token=token, **{k: v for k, v in (("kolom", kolom), ("code", code)) if v},
-                         pagina=pagina, _anchor="correctie-kop")
-    return _pagina(controle, lijst)
+        return see_other(f".{bron.ep}verbeteren", token=token, pagina=pagina, _anchor="correctie-kop",
+                         **{k: v for k, v in (("kolom", kolom), ("code", code)) if v})
+    return _pagina(bron)
 
 
 def _velden(form):
@@ -551,52 +640,58 @@ def _rij(lijst, nummer):
     return rij
 
 
-def _rij_antwoord(controle, lijst, rij, veranderd):
-    """The edited row and an out-of-band summary (counts, Opsturen) for htmx."""
-    andere = [weergave(lijst, r) for r in veranderd if r.rij != rij.rij]
-    return render("correctie/_rij_antwoord.html", controle=controle, lijst=lijst, r=weergave(lijst, rij),
+def _rij_antwoord(bron, rij, veranderd):
+    """The edited row and, out of band, the other rows whose findings changed and the summary."""
+    lijst = bron.lijst
+    andere = [weergave(lijst, r, alle=bron.alle) for r in veranderd if r.rij != rij.rij]
+    return render("correctie/_rij_antwoord.html", bron=bron, lijst=lijst, r=weergave(lijst, rij, alle=bron.alle),
                   andere=andere, rijen_fout=rijen_met_fouten(lijst), filter_query=request.args.get("terug", ""))
 
 
-@bp.route("/controle/<token>/verbeteren/<int:rij>", methods=["POST"])
-@toegang("anoniem")
-def cel(token, rij):
-    """htmx: one cell (or a row's cells) changed. Answers with that row and the summary."""
-    controle, lijst = _eigen(token)
-    if controle is None or lijst is None:
-        return wizard.verlopen()
-    correctierij = _rij(lijst, rij)
-    veranderd = wijzig(lijst, correctierij, _velden(request.form).get(rij, {}), controle=controle.id, **wie())
+def cel(token, rij, soort):
+    """htmx: a cell changed (the row's fields are sent). Answers with that row and the summary."""
+    bron = _bron(soort, token)
+    if bron is None or bron.lijst is None:
+        return _weg(soort)
+    correctierij = _rij(bron.lijst, rij)
+    veranderd = wijzig(bron.lijst, correctierij, _velden(request.form).get(rij, {}), controle=bron.controle_id, **wie())
     if not is_htmx():
-        return see_other(".verbeteren", token=token, _anchor=f"rij-{rij}")
-    return _rij_antwoord(controle, lijst, correctierij, veranderd)
+        return see_other(f".{bron.ep}verbeteren", token=token, _anchor=f"rij-{rij}")
+    return _rij_antwoord(bron, correctierij, veranderd)
 
 
-@bp.route("/controle/<token>/verbeteren/<int:rij>/verwijderen", methods=["POST"])
-@toegang("anoniem")
-def rij_verwijderen(token, rij):
-    controle, lijst = _eigen(token)
-    if controle is None or lijst is None:
-        return wizard.verlopen()
-    correctierij = _rij(lijst, rij)
-    veranderd = verwijder_rij(lijst, correctierij, controle=controle.id, **wie())
+def rij_verwijderen(token, rij, soort):
+    bron = _bron(soort, token)
+    if bron is None or bron.lijst is None:
+        return _weg(soort)
+    correctierij = _rij(bron.lijst, rij)
+    veranderd = verwijder_rij(bron.lijst, correctierij, controle=bron.controle_id, **wie())
     if not is_htmx():
-        return see_other(".verbeteren", token=token, _anchor="correctie-kop")
-    return _rij_antwoord(controle, lijst, correctierij, veranderd)
+        return see_other(f".{bron.ep}verbeteren", token=token, _anchor="correctie-kop")
+    return _rij_antwoord(bron, correctierij, veranderd)
 
 
-@bp.route("/controle/<token>/verbeteren/opsturen", methods=["POST"])
-@toegang("anoniem")
-def verbeterd_opsturen(token):
-    controle, lijst = _eigen(token)
-    if controle is None or lijst is None:
-        return wizard.verlopen()
-    if lijst.record.aantal_fouten:
-        return _pagina(controle, lijst, status=422, melding="Er staan nog fouten in de lijst. Verbeter of verwijder "
-                                                            "de rijen hieronder en klik dan op Opsturen.")
-    aanlevering = opsturen(lijst, controle)
+def verbeterd_opsturen(token, soort):
+    bron = _bron(soort, token)
+    if bron is None or bron.lijst is None:
+        return _weg(soort)
+    if bron.lijst.record.aantal_fouten:
+        return _pagina(bron, status=422, melding="Er staan nog fouten in de lijst. Verbeter of verwijder "
+                                                 "de rijen hieronder en klik dan op Opsturen.")
+    aanlevering = opsturen(bron.lijst, bron.obj, bron.toelichting)
     if aanlevering is None:
-        return _pagina(controle, lijst, status=422, melding="Bij de laatste controle zijn nog fouten gevonden. "
-                                                            "Verbeter de rijen hieronder.")
+        return _pagina(bron, status=422, melding="Bij de laatste controle zijn nog fouten gevonden. "
+                                                 "Verbeter de rijen hieronder.")
     keuzes = wizard.Keuzes(aanlevering.schoolsoort, aanlevering.soort)
     return see_other(".klaar", kenmerk=aanlevering.kenmerk, **keuzes.args)
+
+
+for _pad, _view, _methoden in (("/verbeteren", verbeteren, ["GET", "POST"]),
+                               ("/verbeteren/<int:rij>", cel, ["POST"]),
+                               ("/verbeteren/<int:rij>/verwijderen", rij_verwijderen, ["POST"]),
+                               ("/verbeteren/opsturen", verbeterd_opsturen, ["POST"])):
+    toegang("anoniem")(_view)      # open here; the Kanaal narrows it, _bron checks whose list it is
+    bp.add_url_rule("/controle/<token>" + _pad, endpoint=_view.__name__, view_func=_view, methods=_methoden,
+                    defaults={"soort": "controle"})
+    bp.add_url_rule("/teruggestuurd/<token>" + _pad, endpoint="teruggestuurd_" + _view.__name__, view_func=_view,
+                    methods=_methoden, defaults={"soort": "teruggestuurd"})

@@ -154,7 +154,7 @@ def test_remove_a_row_then_send_without_a_new_file(portal_controle, app):
     assert [(c.rij, c.kolom) for c in log] == [(3, titel(FMT, "bsn")), (4, "")]
     assert all(c.aanlevering_id == aanlevering.id and c.controle_id is None for c in log)
     assert Controle.select().count() == 0 and Correctierij.select().count() == 0
-    assert Correctielijst.select().count() == 0
+    assert Correctielijst.get().aanlevering_id == aanlevering.id
     gebeurtenis = Gebeurtenis.get(Gebeurtenis.aanlevering == aanlevering)
     assert "in de browser verbeterd (2 wijzigingen)" in gebeurtenis.details
     assert GOED_BSN not in gebeurtenis.details
@@ -327,3 +327,63 @@ def test_schema_step_9_adds_the_tables_to_an_existing_database(app):
     assert migrations.upgrade(db.database) == (6, migrations.LAATSTE)
     assert {"correctie", "correctierij", "correctielijst"} <= set(db.database.get_tables())
 
+
+
+# -- a list the helpdesk sent back ----------------------------------------------------------------
+def teruggestuurd(client, prefix):
+    """A clean list sent through `prefix`, then sent back by the helpdesk with a reason."""
+    rijen = leerlingen(FMT, 3, seed=4)
+    location = upload(client, make_xlsx(FMT, rijen), prefix=prefix)
+    assert "/klaar/" in location
+    aanlevering = Aanlevering.get()
+    Aanlevering.update(status="afgekeurd", reden="Klas van rij 3 klopt niet.").where(
+        Aanlevering.id == aanlevering.id).execute()
+    return Aanlevering.get_by_id(aanlevering.id), rijen
+
+
+def test_a_sent_back_list_is_corrected_from_its_status_link_and_sent_again(client, app):
+    oud, rijen = teruggestuurd(client, "/leerlinglijst")
+    houder = app.test_client()                              # anyone holding the status link
+    status = houder.get(f"/leerlinglijst/status/{oud.status_token}").get_data(as_text=True)
+    link = f"/leerlinglijst/teruggestuurd/{oud.status_token}/verbeteren"
+    assert "Fouten hier verbeteren" in status and link in status
+    html = houder.get(link).get_data(as_text=True)
+    assert "Klas van rij 3 klopt niet." in html
+    klas = kolom("klas")
+    assert velden(html)[f"c-3-{klas}"] == rijen[1][titel(FMT, "klas")]    # every cell a field
+    assert re.findall(r'<tr id="rij-(\d+)', html) == ["2", "3", "4"]
+    body = houder.post(f"{link}/3", data={f"c-3-{klas}": "4Z"},
+                       headers={**HX, "X-CSRFToken": csrf_from(html)}).get_data(as_text=True)
+    assert body.lstrip().startswith('<tr id="rij-3"') and 'value="4Z"' in body
+    r = houder.post(f"{link}/opsturen", data={"csrf_token": csrf_from(html)})
+    assert r.status_code == 303 and "/leerlinglijst/klaar/" in r.headers["Location"]
+    nieuw = Aanlevering.select().where(Aanlevering.id != oud.id).get()
+    assert nieuw.status == "ingediend" and nieuw.bestand == oud.bestand
+    assert [l["klas"] for l in json.loads(nieuw.leerlingen_json)][1] == "4Z"
+    assert nieuw.toelichting == f"Verbeterde versie van lijst {oud.kenmerk}."
+    assert [(c.rij, c.kolom, c.nieuw, c.door) for c in Correctie.select()] == [(3, titel(FMT, "klas"), "4Z", "bezoeker")]
+    assert Correctie.get().aanlevering_id == nieuw.id
+    # Sent: the link now says so instead of offering the grid again.
+    assert houder.get(link).status_code == 410
+    assert link not in houder.get(f"/leerlinglijst/status/{oud.status_token}").get_data(as_text=True)
+
+
+def test_a_sent_back_portal_list_is_for_its_school_only(login, client, app):
+    login("vo")
+    oud, _ = teruggestuurd(client, "/uploaden")
+    link = f"/uploaden/teruggestuurd/{oud.kenmerk}/verbeteren"
+    assert link in client.get(f"/aanleveringen/{oud.id}").get_data(as_text=True)
+    assert client.get(link).status_code == 200
+    from tests.conftest import do_login
+    for email in ("mbo@demo.nl", "helpdesk@demo.nl"):
+        ander = app.test_client()
+        do_login(ander, email)
+        assert ander.get(link).status_code == 404
+    # Another session of the same school may (its list, not this browser's check).
+    collega = app.test_client()
+    do_login(collega, "vo@demo.nl")
+    assert collega.get(link).status_code == 200
+    # Not offered for a list that waits for the helpdesk.
+    Aanlevering.update(status="ingediend").where(Aanlevering.id == oud.id).execute()
+    assert "teruggestuurd/" not in client.get(f"/aanleveringen/{oud.id}").get_data(as_text=True)
+    assert client.get(link).status_code == 410
