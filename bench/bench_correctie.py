@@ -55,6 +55,7 @@ def main():
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--failing", type=int, default=3_000)
     parser.add_argument("--edits", type=int, default=20, help="edits per kind")
+    parser.add_argument("--profiel", action="store_true", help="print a profile of one more edit")
     args = parser.parse_args()
 
     from app import create_app
@@ -123,6 +124,16 @@ def main():
                         **{f"c-{rij}-{j['geboortedatum']}": "31-02-2010", f"c-{rij}-{j['leerlingnummer']}": f"L{doel - 1:07d}"})
         metingen["dubbel"].append(ms)
         metingen["weg"].append(post(f"/uploaden/controle/{controle}/verbeteren/{bsn_rijen[-1 - n]}/verwijderen")[0])
+
+    if args.profiel:
+        import cProfile
+        import pstats
+        rij = bsn_rijen[args.edits]
+        profiel = cProfile.Profile()
+        profiel.enable()
+        post(f"/uploaden/controle/{controle}/verbeteren/{rij}", **{f"c-{rij}-{j['bsn']}": geldig_bsn(rng)})
+        profiel.disable()
+        pstats.Stats(profiel).sort_stats("cumulative").print_stats(30)
 
     with app.app_context():
         rijen = Correctierij.select().count()

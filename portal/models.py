@@ -350,9 +350,11 @@ class Controle(db.Model):
     BEWAREN = timedelta(hours=3)
 
     @classmethod
-    def geldig(cls, token):
-        """The check with this token, unless it is older than BEWAREN; else None."""
-        return cls.get_or_none((cls.token == token) & (cls.aangemaakt >= nu() - cls.BEWAREN))
+    def geldig(cls, token, zonder_bestand=False):
+        """The check with this token, unless it is older than BEWAREN; else None. zonder_bestand:
+        without the file's bytes (its `bestand` is then None)."""
+        velden = [f for f in cls._meta.sorted_fields if f is not cls.bestand] if zonder_bestand else [cls]
+        return cls.select(*velden).where((cls.token == token) & (cls.aangemaakt >= nu() - cls.BEWAREN)).first()
 
     @classmethod
     def verwijder(cls, tokens):
