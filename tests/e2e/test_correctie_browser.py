@@ -107,3 +107,30 @@ def test_correct_remove_and_send_without_javascript(browser, live_server, app, t
     assert re.search(r"LL-[A-Z0-9]{8}", page.content())
     _controleer(page)
     context.close()
+
+
+@pytest.mark.parametrize("javascript,viewport", [(True, MOBIEL), (False, DESKTOP)], ids=["js-mobiel", "zonder-js-desktop"])
+def test_a_sent_back_list_is_corrected_from_its_status_page(browser, live_server, app, javascript, viewport):
+    from tests.aanleveringen_builder import maak_aanlevering
+    oud = maak_aanlevering(aantal=3, kanaal="publiek", gebruiker=None, status="afgekeurd",
+                           reden="De klas van rij 3 klopt niet.")
+    context, page = _page(browser, live_server, javascript=javascript, viewport=viewport)
+    page.goto(f"/leerlinglijst/status/{oud.status_token}")
+    page.get_by_role("link", name="Fouten hier verbeteren").click()
+    expect(page.locator("#reden")).to_have_text("De klas van rij 3 klopt niet.")
+    klas = page.get_by_label(f"{titel(FMT, 'klas')}, rij 3")
+    klas.fill("4Z")
+    if javascript:
+        klas.press("Tab")
+        expect(page.locator("#rij-3")).to_contain_text("In orde")
+    else:
+        page.get_by_role("button", name="Opslaan en opnieuw controleren").click()
+        expect(page.get_by_label(f"{titel(FMT, 'klas')}, rij 3")).to_have_value("4Z")
+    expect(page.get_by_text("Geen fouten meer.")).to_be_visible()
+    page.get_by_role("button", name="Opsturen", exact=True).click()
+    expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
+    nieuw = Aanlevering.select().where(Aanlevering.id != oud.id).get()
+    assert '"klas": "4Z"' in nieuw.leerlingen_json.replace('":"', '": "')
+    assert [(c.rij, c.nieuw) for c in Correctie.select()] == [(3, "4Z")]
+    _controleer(page)
+    context.close()
