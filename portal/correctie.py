@@ -139,6 +139,10 @@ class Lijst:
         uit["s_naam"] = naam[:128]
         return uit
 
+    def cel(self, cellen, veld):
+        j = self.index.get(veld)
+        return cellen[j] if j is not None and j < len(cellen) else None
+
     def titel(self, j):
         k = self.kolom_van.get(j)
         return k.titel if k else (str(self.titels[j]) if j < len(self.titels) and self.titels[j] else f"kolom {j + 1}")
@@ -156,7 +160,8 @@ class Lijst:
         resultaat = check_sheet(sheet, self.fmt)
         echt = {i + 2: r.rij for i, r in enumerate(rijen)}    # row in this sheet → row in the file
         uit = {r.rij: [] for r in rijen}
-        self.schone_sleutels = _schone_sleutels(self, resultaat, echt)
+        per_nummer = {r.rij: c for r, c in zip(rijen, cellen)}
+        self.schone_sleutels = _schone_sleutels(self, resultaat, lambda n, veld: self.cel(per_nummer[n], veld), echt)
         for b in resultaat.fouten + resultaat.waarschuwingen:
             if b.rij is None or b.rij not in echt:
                 continue
@@ -168,8 +173,11 @@ class Lijst:
         return uit, resultaat, echt
 
 
-def _schone_sleutels(lijst, resultaat, echt=None):
-    """{row in the file: lookup keys} from the clean columns of a check."""
+def _schone_sleutels(lijst, resultaat, ruw, echt=None):
+    """{row in the file: lookup keys} from the clean columns of a check. `ruw(row in the file,
+    veld)` gives a raw cell: a row with both a BSN and an onderwijsnummer keeps only the BSN in
+    its clean values, yet its onderwijsnummer still counts for duplicates (the core says so with
+    bsn_and_onderwijsnummer), so that key comes from the cell."""
     kolommen = resultaat.kolommen
     if not kolommen:
         return {}
@@ -177,6 +185,12 @@ def _schone_sleutels(lijst, resultaat, echt=None):
     uit = {}
     for i, nummer in enumerate(kolommen["rij"]):
         uit[echt.get(nummer, nummer) if echt else nummer] = lijst.sleutels({v: kolommen[v][i] for v in velden})
+    for b in resultaat.waarschuwingen + resultaat.fouten:
+        if b.code == "bsn_and_onderwijsnummer" and b.rij is not None:
+            nummer = echt.get(b.rij, b.rij) if echt else b.rij
+            waarde = ruw(nummer, "onderwijsnummer")
+            if nummer in uit and isinstance(waarde, (str, int, float)):
+                uit[nummer]["s_onderwijsnummer"] = _sleutel(waarde)
     return uit
 
 
@@ -197,7 +211,7 @@ def maak_lijst(data, fmt, **koppeling):
         per_rij, bestand = {}, []
         for b in resultaat.fouten + resultaat.waarschuwingen:
             (per_rij.setdefault(b.rij, []) if b.rij else bestand).append(b)
-        sleutels = _schone_sleutels(lijst, resultaat)
+        sleutels = _schone_sleutels(lijst, resultaat, lambda n, veld: lijst.cel(sheet.rijen[n - 1], veld))
         leeg = lijst.sleutels({})
         nieuw = []
         for i, rij in enumerate(sheet.rijen[1:], start=2):

@@ -12,7 +12,7 @@ from portal import correctie
 from portal.lijsten.formats import format_voor
 from portal.models import (Aanlevering, Controle, Correctie, Correctielijst, Correctierij, Gebeurtenis,
                            Instantie, MailBericht)
-from tests.builders import geldig_bsn, leerlingen, make_xlsx, titel
+from tests.builders import geldig_bsn, geldig_onderwijsnummer, leerlingen, make_xlsx, titel
 from tests.conftest import csrf_from, csrf_token
 
 FMT = format_voor("VO", "overstapper")
@@ -260,13 +260,17 @@ def test_random_edits_give_the_findings_of_a_full_check(app):
     rng = random.Random(5)
     rijen = leerlingen(FMT, 40, seed=9)
     bsns = [geldig_bsn(rng) for _ in range(5)]
+    onrs = [geldig_onderwijsnummer(rng) for _ in range(2)]
     for i, r in enumerate(rijen):
         if i % 7 == 0:
             r[titel(FMT, "bsn")] = rng.choice(bsns)                       # duplicate BSNs
         if i % 11 == 0:
             r[titel(FMT, "leerlingnummer")] = "000001"                      # duplicate leerlingnummers
         if i % 5 == 0:
-            r[titel(FMT, "onderwijsnummer")] = "123456782"                  # BSN and onderwijsnummer both
+            r[titel(FMT, "onderwijsnummer")] = onrs[i % 2]                   # BSN and onderwijsnummer both
+        if i % 9 == 0:
+            r[titel(FMT, "bsn")] = None                                     # onderwijsnummer only
+            r[titel(FMT, "onderwijsnummer")] = onrs[0]
         if i % 6 == 0:                                                      # possibly the same person
             r.update({titel(FMT, "voornaam"): "Saar", titel(FMT, "achternaam"): "Jansen",
                       titel(FMT, "tussenvoegsel"): None, titel(FMT, "geboortedatum"): rijen[0][titel(FMT, "geboortedatum")]})
@@ -275,12 +279,14 @@ def test_random_edits_give_the_findings_of_a_full_check(app):
                "voornaam": ["Saar", "saar", "J4n", ""], "achternaam": ["Jansen", "JANSEN", ""],
                "tussenvoegsel": ["", "de"],
                "geboortedatum": [correctie.tekst(correctie._naar_json(rijen[0][titel(FMT, "geboortedatum")])),
-                                 "31-02-2011", ""], "onderwijsnummer": ["", "123456782"],
+                                 "31-02-2011", ""], "onderwijsnummer": ["", "123456782", *onrs],
                "postcode": ["1234 AB", "123"]}
     with app.test_request_context("/leerlinglijst/"):
         lijst = correctie.Lijst(correctie.maak_lijst(data, FMT), FMT)
         assert _opgeslagen(lijst) == _volledig(lijst)
-        assert any(code == "possible_duplicate_person" for bs in _opgeslagen(lijst).values() for code, _ in bs)
+        begin = {code for bs in _opgeslagen(lijst).values() for code, _ in bs}
+        assert {"possible_duplicate_person", "duplicate_onderwijsnummer", "duplicate_bsn",
+                "duplicate_leerlingnummer", "bsn_and_onderwijsnummer"} <= begin, begin
         for stap in range(150):
             nummer = rng.randint(2, 41)
             rij = Correctierij.get((Correctierij.lijst == lijst.record.id) & (Correctierij.rij == nummer))
