@@ -618,16 +618,17 @@ def _weg(soort):
     return wizard.page("correctie/niet_meer.html", 5, wizard.lees_keuzes(request.args), status=410)
 
 
-def _filter():
+def _filter(fmt):
+    """(column title, code, page) from the query; only a format's title or a catalog code counts."""
     kolom = request.values.get("kolom", "")
     code = request.values.get("code", "")
     pagina = wizard.instantie_id(request.values.get("pagina")) or 1
-    return kolom, (code if code in CATALOG else ""), pagina
+    return (kolom if kolom in fmt.titels else ""), (code if code in CATALOG else ""), pagina
 
 
 def _pagina(bron, status=200, melding=None):
     lijst = bron.lijst
-    kolom, code, pagina = _filter()
+    kolom, code, pagina = _filter(lijst.fmt)
     rijen, pagina, paginas, totaal = pagina_rijen(lijst, kolom, code, pagina, alle=bron.alle)
     keuzes = wizard.Keuzes(bron.obj.schoolsoort, bron.obj.soort)
     filters = {k: v for k, v in (("kolom", kolom), ("code", code)) if v}
@@ -653,7 +654,7 @@ def verbeteren(token, soort):
                                            & (Correctierij.verwijderd == False))  # noqa: E712
             if rij is not None:
                 wijzig(lijst, rij, nieuwe, controle=bron.controle_id, **wie())
-        kolom, code, pagina = _filter()
+        kolom, code, pagina = _filter(lijst.fmt)
         return see_other(f".{bron.ep}verbeteren", token=token, pagina=pagina, _anchor="correctie-kop",
                          **{k: v for k, v in (("kolom", kolom), ("code", code)) if v})
     return _pagina(bron)
