@@ -204,7 +204,7 @@ def create_app(config=None):
     app.register_blueprint(start.bp)
     # One wizard, registered twice: the portal's for logged-in schools, the public site's for visitors.
     import leerlinglijst_site
-    from portal import uploaden, wizard
+    from portal import correctie, uploaden, wizard  # noqa: F401 (correctie adds its routes to wizard.bp)
     app.register_blueprint(wizard.bp, name="uploaden", url_prefix="/uploaden", kanaal=uploaden.KANAAL)
     app.register_blueprint(wizard.bp, name="site", url_prefix="/leerlinglijst", kanaal=leerlinglijst_site.KANAAL)
     for module in ("portal.aanleveringen", "portal.helpdesk", "portal.leerlingen"):

@@ -119,6 +119,9 @@ def _v10_kolomkoppeling(database):
         if "koppeling_json" not in {c.name for c in database.get_columns(tabel)}:
             # One statement (as in step 6): SQLite's migrator would rebuild the table for NOT NULL.
             database.execute_sql(f"ALTER TABLE {tabel} ADD COLUMN koppeling_json TEXT NOT NULL DEFAULT ''")
+def _v9_correcties(database):
+    """Correcting a list in the browser (issue 13): the rows being corrected and the edit log."""
+    database.create_tables([m.Correctielijst, m.Correctierij, m.Correctie], safe=True)
 
 
 # Version 1 is the foundation: instanties, accounts and their links.
@@ -130,6 +133,7 @@ STAPPEN = [
     (6, _v6_sessies_en_afremming),
     (7, _v7_zoeken),
     (8, _v8_controles_als_taak),
+    (9, _v9_correcties),
     (10, _v10_kolomkoppeling),
 ]
 LAATSTE = STAPPEN[-1][0]

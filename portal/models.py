@@ -476,9 +476,11 @@ class Controle(db.Model):
     BEWAREN = timedelta(hours=3)
 
     @classmethod
-    def geldig(cls, token):
-        """The check with this token, unless it is older than BEWAREN; else None."""
-        return cls.get_or_none((cls.token == token) & (cls.aangemaakt >= nu() - cls.BEWAREN))
+    def geldig(cls, token, zonder_bestand=False):
+        """The check with this token, unless it is older than BEWAREN; else None. zonder_bestand:
+        without the file's bytes (its `bestand` is then None)."""
+        velden = [f for f in cls._meta.sorted_fields if f is not cls.bestand] if zonder_bestand else [cls]
+        return cls.select(*velden).where((cls.token == token) & (cls.aangemaakt >= nu() - cls.BEWAREN)).first()
 
     @classmethod
     def verwijder(cls, tokens):
@@ -580,10 +582,80 @@ class Kolomkoppeling(db.Model):
             .on_conflict(conflict_target=[cls.instantie, cls.format, cls.titels],
                          update={cls.koppeling_json: tekst, cls.gebruiker: gebruiker, cls.bijgewerkt: nu()})
             .execute())
+class Correctielijst(db.Model):
+    """A list being corrected in the browser (issue 13): the rows of a Controle (step 5) or of a
+    sent-back Aanlevering (`bron`), one Correctierij each, so that an edit reads and writes a few
+    rows, not the whole list. Once sent, `aanlevering` is the list it became."""
+    controle = ForeignKeyField(Controle, null=True, unique=True, on_delete="CASCADE")
+    bron = ForeignKeyField(Aanlevering, null=True, on_delete="CASCADE", backref="correctielijsten")
+    aanlevering = ForeignKeyField(Aanlevering, null=True, on_delete="SET NULL")
+    titels_json = TextField(default="[]")        # the title row of the file, as it was
+    bestand_json = TextField(default="[]")       # findings without a row (e.g. empty rows skipped)
+    aantal_fouten = IntegerField(default=0)
+    aantal_waarschuwingen = IntegerField(default=0)
+    aangemaakt = DateTimeField(default=nu)
+
+
+class Correctierij(db.Model):
+    """One data row of a Correctielijst: its cells (JSON), its findings and lookup keys for the
+    rules across rows (duplicates): normalised more loosely than the rules compare, so that the
+    rows a rule could pair are always found (the rule itself then decides)."""
+    lijst = ForeignKeyField(Correctielijst, on_delete="CASCADE", backref="rijen")
+    rij = IntegerField()                          # the spreadsheet row number in the original file
+    cellen_json = TextField()
+    bevindingen_json = TextField(default="[]")
+    fouten = IntegerField(default=0)
+    waarschuwingen = IntegerField(default=0)
+    verwijderd = BooleanField(default=False)
+    s_leerlingnummer = CharField(max_length=64, default="")
+    s_bsn = CharField(max_length=64, default="")
+    s_onderwijsnummer = CharField(max_length=64, default="")
+    s_naam = CharField(max_length=128, default="")
+
+    class Meta:
+        indexes = (
+            (("lijst", "rij"), True),
+            (("lijst", "fouten"), False),
+            (("lijst", "s_leerlingnummer"), False),
+            (("lijst", "s_bsn"), False),
+            (("lijst", "s_onderwijsnummer"), False),
+            (("lijst", "s_naam"), False),
+        )
+
+
+class Correctie(db.Model):
+    """The edit log: one change to one cell of a list, kept with the check and then with the
+    Aanlevering it became (the original file stays as uploaded). Written by the correction in the
+    browser (portal/correctie.py) and by the one-click fixes.
+
+    controle     the Controle (step 5) the change was made on; None once sent or for a sent-back list
+    aanlevering  the Aanlevering the corrected list became (set on Opsturen); None until then
+    lijst        the Correctielijst the change was made in (None for a change made elsewhere)
+    rij          spreadsheet row number in the original file (as the findings name it)
+    kolom        the column title as in the format; "" = the whole row was removed ("Rij verwijderen")
+    oud, nieuw   the cell before and after, as text ("" for empty); a removed row has both ""
+    gebruiker    the account that made it (None for a visitor of the public site)
+    door         who, as shown: "Naam (e-mail)" of the account, or "bezoeker"
+    wanneer      when (UTC)
+    soort        "hand" (typed by the user) or "herstel" (a one-click fix)
+    """
+    SOORTEN = ("hand", "herstel")
+    controle = ForeignKeyField(Controle, null=True, on_delete="CASCADE")
+    aanlevering = ForeignKeyField(Aanlevering, null=True, on_delete="CASCADE", backref="correcties")
+    lijst = ForeignKeyField(Correctielijst, null=True, on_delete="SET NULL")
+    rij = IntegerField()
+    kolom = CharField(max_length=200, default="")
+    oud = TextField(default="")
+    nieuw = TextField(default="")
+    gebruiker = ForeignKeyField(Gebruiker, null=True, on_delete="SET NULL")
+    door = CharField(max_length=200, default="bezoeker")
+    wanneer = DateTimeField(default=nu, index=True)
+    soort = CharField(max_length=10, default="hand", choices=[(s, s) for s in SOORTEN])
 
 
 class SchemaVersie(db.Model):
     versie = IntegerField()
 
 
-MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, AanleveringInhoud, Leerling, MailBericht, Controle, Gebeurtenis, Afremming, Kolomkoppeling, SchemaVersie]
+MODELS = [Instantie, Gebruiker, GebruikerInstantie, Aanlevering, AanleveringInhoud, Leerling, MailBericht, Controle, Gebeurtenis,
+          Afremming, Kolomkoppeling, Correctielijst, Correctierij, Correctie, SchemaVersie]
