@@ -14,13 +14,11 @@ Routes live on the wizard blueprint (portal.wizard.bp), so both registrations (p
 site) get them with their own Kanaal; app.py imports this module before registering it.
 """
 import datetime as dt
-import hashlib
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlencode
-
-from dataclasses import dataclass
 
 from flask import abort, request, session, url_for
 
@@ -28,13 +26,12 @@ from peewee import IntegrityError
 
 from portal import wizard
 from portal.extensions import db
+from portal.lijsten import koppeling as kp
 from portal.lijsten.errors import CATALOG
 from portal.lijsten.formats import format_voor
 from portal.lijsten.reader import Foutwaarde, FormuleZonderWaarde, Sheet, read_sheet
 from portal.lijsten.validate import check_sheet, titel_sleutel
-from portal.models import (Aanlevering, AanleveringInhoud, Controle, Correctie, Correctielijst, Correctierij,
-                           Gebeurtenis, masker)
-from portal.schooljaar import schooljaar
+from portal.models import AanleveringInhoud, Controle, Correctie, Correctielijst, Correctierij, masker
 from portal.web import is_htmx, render, see_other, toegang
 
 PER_PAGINA = 50
@@ -200,12 +197,15 @@ def _bevinding(b, lijst):
             "message": b.bericht}
 
 
-def maak_lijst(data, fmt, **koppeling):
-    """Read the file, check it once in full and store every row with its findings."""
+def maak_lijst(data, fmt, koppeling_json="", **herkomst):
+    """Read the file (through its confirmed column mapping, if any), check it once in full and
+    store every row with its findings."""
     sheet = read_sheet(bytes(data), wizard.limieten())
+    if koppeling_json:
+        sheet = kp.pas_toe(sheet, fmt, kp.van_json(koppeling_json))
     titels = [_naar_json(v) for v in sheet.rijen[0]] if sheet.rijen else []
     with db.database.atomic():
-        record = Correctielijst.create(titels_json=_dump(titels), **koppeling)
+        record = Correctielijst.create(titels_json=_dump(titels), **herkomst)
         lijst = Lijst(record, fmt)
         resultaat = check_sheet(sheet, fmt)
         per_rij, bestand = {}, []
@@ -432,34 +432,21 @@ def opsturen(lijst, controle, toelichting):
         lijst.record.aantal_fouten = len(resultaat.fouten)
         lijst.record.save()
         return None
-    keuzes = wizard.Keuzes(controle.schoolsoort, controle.soort)
     for leerling in resultaat.leerlingen:
         leerling["rij"] = echt.get(leerling["rij"], leerling["rij"])
-    bestand = _bestand(controle)
-    sha256 = hashlib.sha256(bestand).hexdigest()
-    waarschuwingen = resultaat.waarschuwingen + wizard.systeem_bevindingen(resultaat, controle.instantie, keuzes, sha256)
     gebruiker = wie()["gebruiker"]
     aantal_wijzigingen = Correctie.select().where(Correctie.lijst == lijst.record.id).count()
     with db.database.atomic():
-        # As wizard.controleer makes it for a clean file; the original file stays as uploaded.
-        aanlevering = Aanlevering.maak(
-            instantie=controle.instantie, schoolsoort=controle.schoolsoort, soort=controle.soort,
-            schooljaar=schooljaar(), naam=controle.naam, email=controle.email, toelichting=toelichting,
-            kanaal=wizard.kanaal().naam, gebruiker=gebruiker, bestandsnaam=controle.bestandsnaam, bestand=bestand,
-            sha256=sha256, aantal_leerlingen=len(resultaat.leerlingen), aantal_waarschuwingen=len(waarschuwingen),
-            leerlingen_json=json.dumps([wizard._rij_json(r) for r in resultaat.leerlingen], ensure_ascii=False),
-            waarschuwingen_json=wizard._json(waarschuwingen))
-        Gebeurtenis.log("ingediend", aanlevering=aanlevering, gebruiker=gebruiker,
-                        wie="" if gebruiker else f"{aanlevering.naam} ({aanlevering.email}, openbare site)",
-                        details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen, "
-                                f"in de browser verbeterd ({aantal_wijzigingen} wijzigingen)")
+        # As a clean uploaded file is sent (wizard.indienen); the original file stays as uploaded.
+        aanlevering = wizard.indienen(controle, resultaat, _bestand(controle), gebruiker=gebruiker,
+                                      toelichting=toelichting,
+                                      details=f", in de browser verbeterd ({aantal_wijzigingen} wijzigingen)")
         Correctie.update(aanlevering=aanlevering, controle=None).where(Correctie.lijst == lijst.record.id).execute()
         # The rows are now the Aanlevering's clean rows; the working copy (personal data) goes. The
         # small record stays, pointing at what the list became (a sent-back list is not sent twice).
         Correctierij.delete().where(Correctierij.lijst == lijst.record.id).execute()
         Correctielijst.update(aanlevering=aanlevering, controle=None).where(
             Correctielijst.id == lijst.record.id).execute()
-        wizard.bevestigingsmail(aanlevering)
         Controle.verwijder(session.get("controles", []))
     session["controles"] = []
     session["ingediend"] = (session.get("ingediend", []) + [aanlevering.kenmerk])[-10:]
@@ -473,7 +460,7 @@ def lijst_van(controle, maken=False):
         if not maken:
             return None
         try:
-            record = maak_lijst(_bestand(controle), fmt, controle=controle.id)
+            record = maak_lijst(_bestand(controle), fmt, controle.koppeling_json, controle=controle.id)
         except IntegrityError:  # another worker made it just now (a double click on the link)
             record = Correctielijst.get(Correctielijst.controle == controle.id)
     return Lijst(record, fmt)
@@ -607,7 +594,7 @@ def _bron(soort, token, maken=False):
     fmt = format_voor(aanlevering.schoolsoort, aanlevering.soort)
     record = Correctielijst.get_or_none((Correctielijst.bron == aanlevering.id) & (Correctielijst.aanlevering.is_null()))
     if record is None and maken:
-        record = maak_lijst(_bestand(aanlevering), fmt, bron=aanlevering.id)
+        record = maak_lijst(_bestand(aanlevering), fmt, aanlevering.koppeling_json, bron=aanlevering.id)
     return Bron(soort, token, aanlevering, Lijst(record, fmt) if record else None)
 
 

@@ -377,26 +377,34 @@ def voer_uit(controle, tot):
                                   fouten_json=_json(resultaat.fouten), waarschuwingen_json=_json(resultaat.waarschuwingen)):
             raise controles.ClaimVerloren(controle.id)
         return None
-    instantie, gebruiker = controle.instantie, controle.gebruiker
-    met_account = getattr(kanaal_van(controle.kanaal), "met_account", False)
-    sha256 = hashlib.sha256(data).hexdigest()
-    waarschuwingen = resultaat.waarschuwingen + systeem_bevindingen(resultaat, instantie, keuzes, sha256, met_account)
     with db.database.atomic():
         # First the claim: it locks the row, so a worker that took the check over waits and then finds it done.
         if not controles.afronden(controle.id, tot, status="klaar", rijen=resultaat.rijen, bestand=b""):
             raise controles.ClaimVerloren(controle.id)
-        aanlevering = Aanlevering.maak(
-            instantie=instantie, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort, schooljaar=schooljaar(),
-            naam=controle.naam, email=controle.email, toelichting=controle.toelichting,
-            kanaal=controle.kanaal, gebruiker=gebruiker, bestandsnaam=controle.bestandsnaam, bestand=data, sha256=sha256,
-            aantal_leerlingen=len(resultaat.leerlingen), aantal_waarschuwingen=len(waarschuwingen),
-            leerlingen_json=json.dumps([_rij_json(r) for r in resultaat.leerlingen], ensure_ascii=False),
-            waarschuwingen_json=_json(waarschuwingen), koppeling_json=controle.koppeling_json)
-        Gebeurtenis.log("ingediend", aanlevering=aanlevering, gebruiker=gebruiker,
-                        wie="" if gebruiker else f"{aanlevering.naam} ({aanlevering.email}, openbare site)",
-                        details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen")
-        bevestigingsmail(aanlevering)
+        aanlevering = indienen(controle, resultaat, data, gebruiker=controle.gebruiker, toelichting=controle.toelichting)
         Controle.update(kenmerk=aanlevering.kenmerk).where(Controle.id == controle.id).execute()
+    return aanlevering
+
+
+def indienen(herkomst, resultaat, data, *, gebruiker, toelichting, details=""):
+    """The Aanlevering of a list without errors, its log entry and its mails; the caller holds the
+    transaction. `herkomst` is the Controle (or the sent-back Aanlevering, portal/correctie.py)
+    whose answers, file and column mapping the list carries."""
+    keuzes = Keuzes(herkomst.schoolsoort, herkomst.soort)
+    met_account = getattr(kanaal_van(herkomst.kanaal), "met_account", False)
+    sha256 = hashlib.sha256(data).hexdigest()
+    waarschuwingen = resultaat.waarschuwingen + systeem_bevindingen(resultaat, herkomst.instantie, keuzes, sha256, met_account)
+    aanlevering = Aanlevering.maak(
+        instantie=herkomst.instantie, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort, schooljaar=schooljaar(),
+        naam=herkomst.naam, email=herkomst.email, toelichting=toelichting,
+        kanaal=herkomst.kanaal, gebruiker=gebruiker, bestandsnaam=herkomst.bestandsnaam, bestand=data, sha256=sha256,
+        aantal_leerlingen=len(resultaat.leerlingen), aantal_waarschuwingen=len(waarschuwingen),
+        leerlingen_json=json.dumps([_rij_json(r) for r in resultaat.leerlingen], ensure_ascii=False),
+        waarschuwingen_json=_json(waarschuwingen), koppeling_json=herkomst.koppeling_json)
+    Gebeurtenis.log("ingediend", aanlevering=aanlevering, gebruiker=gebruiker,
+                    wie="" if gebruiker else f"{aanlevering.naam} ({aanlevering.email}, openbare site)",
+                    details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen{details}")
+    bevestigingsmail(aanlevering)
     return aanlevering
 
 
