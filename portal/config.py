@@ -53,6 +53,8 @@ def from_environment():
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") and os.environ["REDIS_URL"] or "memory://",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not development),
         "MAIL_WORKER": _bool("MAIL_WORKER", True),
+        "CONTROLE_WORKER": _bool("CONTROLE_WORKER", True),
+        "CONTROLE_INLINE_BYTES": int(os.environ.get("CONTROLE_INLINE_BYTES") or 2_000_000),
         "MAIL_WORKER_INTERVAL": float(os.environ.get("MAIL_WORKER_INTERVAL") or 5),
         "BEWAARTERMIJN_DAGEN": int(os.environ.get("BEWAARTERMIJN_DAGEN") or 90),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT") or 20),
