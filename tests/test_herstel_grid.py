@@ -85,7 +85,7 @@ def test_herstellen_without_javascript_redirects_back_and_clears_the_warning(gri
     assert "bsn_leading_zero_restored" in Correctierij.get(Correctierij.rij == 2).bevindingen_json
     r = client.post(f"/uploaden/controle/{token}/verbeteren/herstellen",
                     data={"herstel": "bsn_voorloopnul", "csrf_token": csrf_from(html)})
-    assert r.status_code == 303 and r.headers["Location"].endswith(f"/uploaden/controle/{token}/verbeteren#correctie-kop")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/uploaden/controle/{token}/verbeteren?herstellen=zoeken#correctie-kop")
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Hersteld: 1 BSN zonder voorloopnul." in page and "BSN" not in aanbod(page)
     assert cel(2, "bsn") == BSN_NUL
@@ -97,6 +97,22 @@ def test_herstellen_without_javascript_redirects_back_and_clears_the_warning(gri
                     data={"herstel": "bsn_voorloopnul", "csrf_token": csrf_from(html)})
     assert r.status_code == 303 and Correctie.select().count() == 1
     assert "niets meer van deze soort" in client.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_large_list_is_searched_for_fixes_only_when_asked(grid, monkeypatch):
+    from portal import correctie
+    client, token, _ = grid
+    monkeypatch.setattr(correctie, "HERSTEL_ZOEKEN_TOT", 3)           # the list has 4 rows
+    html = client.get(f"/uploaden/controle/{token}/verbeteren").get_data(as_text=True)
+    assert aanbod(html) == "" and "Zoeken naar wat met één klik te herstellen is" in html
+    link = re.search(r'href="([^"]*herstellen=zoeken[^"]*)"', html).group(1).replace("&amp;", "&")
+    html = client.get(link).get_data(as_text=True)
+    assert "1 BSN zonder voorloopnul" in aanbod(html) and "2 datums in een andere schrijfwijze" in aanbod(html)
+    # After Herstellen (htmx asks with herstellen=zoeken), the remaining kinds are still shown.
+    body = client.post(f"/uploaden/controle/{token}/verbeteren/herstellen?herstellen=zoeken",
+                       data={"herstel": "datum_als_tekst"}, headers={**HX, "X-CSRFToken": csrf_from(html)}
+                       ).get_data(as_text=True)
+    assert "1 BSN zonder voorloopnul" in aanbod(body) and "datums" not in aanbod(body)
 
 
 def test_the_helpdesk_log_shows_one_click_fixes(grid, app):
