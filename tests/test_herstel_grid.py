@@ -3,6 +3,7 @@ being corrected (point 3): offered per kind with a count and a preview, applied 
 that kind at once (htmx in place, or a plain form and 303), logged as one-click fixes, gone once
 applied; the workbook "met de fouten gemarkeerd" shows the rows as corrected, not the old file."""
 import io
+import json
 import re
 
 import pytest
@@ -46,7 +47,6 @@ def aanbod(html):
 
 def cel(rij, veld):
     r = Correctierij.get(Correctierij.rij == rij)
-    import json
     return json.loads(r.cellen_json)[kolom(veld)]
 
 
