@@ -14,27 +14,33 @@ Routes live on the wizard blueprint (portal.wizard.bp), so both registrations (p
 site) get them with their own Kanaal; app.py imports this module before registering it.
 """
 import datetime as dt
+import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from flask import abort, request, session, url_for
+import xlsxwriter
+from flask import abort, flash, request, session, url_for
 
 from peewee import IntegrityError
 
 from portal import wizard
 from portal.extensions import db
+from portal.lijsten import herstel as hs
 from portal.lijsten import koppeling as kp
 from portal.lijsten.errors import CATALOG
 from portal.lijsten.formats import format_voor
-from portal.lijsten.reader import Foutwaarde, FormuleZonderWaarde, Sheet, read_sheet
+from portal.lijsten.reader import Foutwaarde, FormuleZonderWaarde, Sheet, kolomletter, read_sheet
 from portal.lijsten.validate import check_sheet, titel_sleutel
 from portal.models import AanleveringInhoud, Controle, Correctie, Correctielijst, Correctierij, masker
 from portal.web import is_htmx, render, see_other, toegang
 
 PER_PAGINA = 50
+# Finding the one-click fixes reads every row (about 0.5 s per 10,000 rows): up to this many rows it
+# is done with each page of the grid, above it when the user asks (a link on the page).
+HERSTEL_ZOEKEN_TOT = 5_000
 SLEUTELS = ("leerlingnummer", "bsn", "onderwijsnummer")
 PRIVACY_VELDEN = ("bsn", "onderwijsnummer")
 bp = wizard.bp
@@ -340,29 +346,153 @@ def wie():
     return {"gebruiker": gebruiker, "door": door}
 
 
-def wijzig(lijst, rij, nieuwe, *, gebruiker=None, door="bezoeker", soort="hand", controle=None):
-    """Apply {column index: new text} to one row, log each change, re-check. → changed rows."""
+def _pas_toe(lijst, rij, nieuwe, *, gebruiker, door, soort, controle):
+    """Write {column index: new text} into one row and log each change; no re-check. → changed?"""
     cellen = json.loads(rij.cellen_json)
-    oude_sleutels = _sleutels_van(rij)
     cellen += [None] * (len(lijst.titels) - len(cellen))
     gewijzigd = False
-    with db.database.atomic():
-        for j, waarde in sorted(nieuwe.items()):
-            if not (0 <= j < len(lijst.titels)):
-                continue
-            waarde = waarde.strip() if isinstance(waarde, str) else waarde
-            oud = tekst(cellen[j])
-            if (waarde or "") == oud:
-                continue
-            cellen[j] = waarde or None
-            gewijzigd = True
-            Correctie.create(controle=controle, lijst=lijst.record.id, rij=rij.rij, kolom=lijst.titel(j),
-                             oud=oud, nieuw=waarde or "", gebruiker=gebruiker, door=door, soort=soort)
-        if not gewijzigd:
-            return []
+    for j, waarde in sorted(nieuwe.items()):
+        if not (0 <= j < len(lijst.titels)):
+            continue
+        waarde = waarde.strip() if isinstance(waarde, str) else waarde
+        oud = tekst(cellen[j])
+        if (waarde or "") == oud:
+            continue
+        cellen[j] = waarde or None
+        gewijzigd = True
+        Correctie.create(controle=controle, lijst=lijst.record.id, rij=rij.rij, kolom=lijst.titel(j),
+                         oud=oud, nieuw=waarde or "", gebruiker=gebruiker, door=door, soort=soort)
+    if gewijzigd:
         rij.cellen_json = _dump(cellen)
         rij.save()
+    return gewijzigd
+
+
+def wijzig(lijst, rij, nieuwe, *, gebruiker=None, door="bezoeker", soort="hand", controle=None):
+    """Apply {column index: new text} to one row, log each change, re-check. → changed rows."""
+    oude_sleutels = _sleutels_van(rij)
+    with db.database.atomic():
+        if not _pas_toe(lijst, rij, nieuwe, gebruiker=gebruiker, door=door, soort=soort, controle=controle):
+            return []
         return herchecken(lijst, rij, oude_sleutels)
+
+
+# ----------------------------------------------------------------------------------------------
+# One-click fixes (issue 13, point 2): found by portal.lijsten.herstel on the rows as they are now,
+# so an offer is gone once applied (or once the cells were changed by hand).
+# ----------------------------------------------------------------------------------------------
+def _huidige_rijen(lijst):
+    return list(Correctierij.select().where((Correctierij.lijst == lijst.record.id)
+                                            & (Correctierij.verwijderd == False))  # noqa: E712
+                .order_by(Correctierij.rij))
+
+
+def als_sheet(lijst, rijen):
+    """The rows as one sheet under the file's titles; → (sheet, {row in the sheet: row in the file})."""
+    breedte = len(lijst.titels)
+    cellen = [([_uit_json(v) for v in json.loads(r.cellen_json)] + [None] * breedte)[:breedte] for r in rijen]
+    return Sheet("csv", None, rijen=[list(lijst.titels)] + cellen), {i + 2: r.rij for i, r in enumerate(rijen)}
+
+
+def herstellingen(lijst):
+    """The one-click fixes the current rows allow, per kind (herstel.zoek), rows numbered as in the file."""
+    sheet, echt = als_sheet(lijst, _huidige_rijen(lijst))
+    soorten = hs.zoek(sheet, lijst.fmt)
+    for s in soorten:
+        s.herstellingen = [replace(h, rij=echt[h.rij]) for h in s.herstellingen]
+    return soorten
+
+
+def herstellen(lijst, code, *, gebruiker=None, door="bezoeker", controle=None):
+    """Apply every fix of one kind at once: each cell logged as soort "herstel", the list re-checked
+    once. Only what herstel.zoek offers now; → the Soort applied, or None (nothing of that kind)."""
+    soort = next((s for s in herstellingen(lijst) if s.code == code), None)
+    if soort is None:
+        return None
+    kolom_van_letter = {kolomletter(j): j for j in range(len(lijst.titels))}
+    per_rij = {}
+    for h in soort.herstellingen:
+        per_rij.setdefault(h.rij, {})[kolom_van_letter[h.letter]] = h.nieuw
+    with db.database.atomic():
+        for r in Correctierij.select().where((Correctierij.lijst == lijst.record.id)
+                                             & Correctierij.rij.in_(sorted(per_rij))):
+            _pas_toe(lijst, r, per_rij[r.rij], gebruiker=gebruiker, door=door, soort="herstel", controle=controle)
+        _alles_herchecken(lijst)
+    return soort
+
+
+def _alles_herchecken(lijst):
+    """Check every row once as one list (after a batch of changes) and store what changed."""
+    rijen = _huidige_rijen(lijst)
+    per_rij = lijst.check(rijen)[0]
+    leeg = lijst.sleutels({})
+    delta_f = delta_w = 0
+    for r in rijen:
+        bevindingen = per_rij.get(r.rij, [])
+        sleutels = lijst.schone_sleutels.get(r.rij, leeg)
+        if _dump(bevindingen) != r.bevindingen_json or sleutels != _sleutels_van(r):
+            t = _tellingen(bevindingen)
+            delta_f += t["fouten"] - r.fouten
+            delta_w += t["waarschuwingen"] - r.waarschuwingen
+            r.bevindingen_json, r.fouten, r.waarschuwingen = _dump(bevindingen), t["fouten"], t["waarschuwingen"]
+            for naam, waarde in sleutels.items():
+                setattr(r, naam, waarde)
+            r.save()
+    if delta_f or delta_w:
+        Correctielijst.update(aantal_fouten=Correctielijst.aantal_fouten + delta_f,
+                              aantal_waarschuwingen=Correctielijst.aantal_waarschuwingen + delta_w
+                              ).where(Correctielijst.id == lijst.record.id).execute()
+        lijst.record.aantal_fouten += delta_f
+        lijst.record.aantal_waarschuwingen += delta_w
+
+
+def als_bestand(controle):
+    """The rows of this check as they are being corrected, as an .xlsx under the file's titles and on
+    their own row numbers (a removed row left empty), for the marked-up workbook; None when the check
+    is not being corrected. The check of these bytes reads what the grid shows."""
+    lijst = lijst_van(controle)
+    if lijst is None:
+        return None
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False,
+                                   "strings_to_numbers": False, "strings_to_urls": False})
+    ws = wb.add_worksheet("Leerlingen")
+    datum = wb.add_format({"num_format": "dd-mm-yyyy"})
+    for i, r in enumerate([None] + _huidige_rijen(lijst)):
+        cellen = lijst.titels if r is None else json.loads(r.cellen_json)
+        for j, v in enumerate(cellen):
+            v = _uit_json(v)
+            if isinstance(v, dt.date):
+                ws.write_datetime(0 if r is None else r.rij - 1, j, v, datum)
+            elif v is not None and v.__class__ in _GEWOON:
+                ws.write(0 if r is None else r.rij - 1, j, v)
+            elif v is not None and not isinstance(v, FormuleZonderWaarde):
+                ws.write_string(0 if r is None else r.rij - 1, j, tekst(v))
+    wb.close()
+    return buf.getvalue()
+
+
+def herstel_zoeken(lijst):
+    """Look for one-click fixes on this page? Always for a list of normal size, on request for a large one."""
+    if request.args.get("herstellen") == "zoeken":
+        return True
+    return Correctierij.select().where((Correctierij.lijst == lijst.record.id)
+                                       & (Correctierij.verwijderd == False)).count() <= HERSTEL_ZOEKEN_TOT  # noqa: E712
+
+
+def aanbod(lijst, n=3):
+    """The offers for the page: label, code and a preview of n cells (old → new; BSN masked)."""
+    privacy = {lijst.fmt.kolom_voor_veld(v).titel for v in PRIVACY_VELDEN if v in lijst.fmt.velden}
+    uit = []
+    for s in herstellingen(lijst):
+        voorbeeld = []
+        for h in s.voorbeeld(n):
+            oud, nieuw = tekst(h.oud), h.nieuw
+            if h.kolom in privacy:
+                oud, nieuw = masker(oud), masker(nieuw)
+            voorbeeld.append({"rij": h.rij, "kolom": h.kolom, "oud": oud, "nieuw": nieuw})
+        uit.append({"code": s.code, "label": s.label, "voorbeeld": voorbeeld, "meer": s.aantal > n})
+    return uit
 
 
 def verwijder_rij(lijst, rij, *, gebruiker=None, door="bezoeker", controle=None):
@@ -613,7 +743,7 @@ def _filter(fmt):
     return (kolom if kolom in fmt.titels else ""), (code if code in CATALOG else ""), pagina
 
 
-def _pagina(bron, status=200, melding=None):
+def _pagina(bron, status=200, melding=None, hersteld=None):
     lijst = bron.lijst
     kolom, code, pagina = _filter(lijst.fmt)
     rijen, pagina, paginas, totaal = pagina_rijen(lijst, kolom, code, pagina, alle=bron.alle)
@@ -624,7 +754,8 @@ def _pagina(bron, status=200, melding=None):
                        totaal=totaal, filters=filters, filter_query=urlencode({**filters, "pagina": pagina}),
                        kolommen=[k.titel for k in lijst.fmt.kolommen],
                        codes=sorted({c for c, s in CATALOG.items() if s.niveau == "E"}),
-                       catalog=CATALOG, rijen_fout=rijen_met_fouten(lijst), melding=melding)
+                       catalog=CATALOG, rijen_fout=rijen_met_fouten(lijst), melding=melding,
+                       aanbod=aanbod(lijst) if herstel_zoeken(lijst) else None, hersteld=hersteld)
 
 
 def verbeteren(token, soort):
@@ -695,6 +826,20 @@ def rij_verwijderen(token, rij, soort):
     return _rij_antwoord(bron, correctierij, veranderd)
 
 
+def herstel(token, soort):
+    """Herstellen: apply one kind of one-click fix to all its cells. htmx gets the grid back in place
+    (the page's #correctie), a plain form a 303 back to the grid."""
+    bron = _bron(soort, token)
+    if bron is None or bron.lijst is None:
+        return _weg(soort)
+    toegepast = herstellen(bron.lijst, request.form.get("herstel", ""), controle=bron.controle_id, **wie())
+    bericht = f"Hersteld: {toegepast.label}." if toegepast else "Er was niets meer van deze soort te herstellen."
+    if not is_htmx():
+        flash(bericht, "succes" if toegepast else "info")
+        return see_other(f".{bron.ep}verbeteren", token=token, herstellen="zoeken", _anchor="correctie-kop")
+    return _pagina(bron, hersteld=bericht)
+
+
 def verbeterd_opsturen(token, soort):
     bron = _bron(soort, token)
     if bron is None or bron.lijst is None:
@@ -713,6 +858,7 @@ def verbeterd_opsturen(token, soort):
 for _pad, _view, _methoden in (("/verbeteren", verbeteren, ["GET", "POST"]),
                                ("/verbeteren/<int:rij>", cel, ["POST"]),
                                ("/verbeteren/<int:rij>/verwijderen", rij_verwijderen, ["POST"]),
+                               ("/verbeteren/herstellen", herstel, ["POST"]),
                                ("/verbeteren/opsturen", verbeterd_opsturen, ["POST"])):
     toegang("anoniem")(_view)      # open here; the Kanaal narrows it, _bron checks whose list it is
     bp.add_url_rule("/controle/<token>" + _pad, endpoint=_view.__name__, view_func=_view, methods=_methoden,

@@ -692,6 +692,7 @@ def voortgang(token):
 @bp.route("/controle/<token>/gemarkeerd.xlsx")
 @toegang("anoniem")
 def gemarkeerd(token):
+    from portal.lijsten.validate import check_bytes
     from portal.lijsten.workbook import annotated
     gevonden = eigen_controle(token)
     if gevonden is None:
@@ -699,8 +700,14 @@ def gemarkeerd(token):
     if gevonden.status != "klaar" or gevonden.kenmerk:
         return see_other(".controle", token=token)
     data = bytes(gevonden.bestand)  # PostgreSQL hands a bytea back as a memoryview
-    resultaat = koppeling.check_met_koppeling(data, format_voor(gevonden.schoolsoort, gevonden.soort),
-                                              koppeling.van_json(gevonden.koppeling_json), limieten=limieten())
+    fmt = format_voor(gevonden.schoolsoort, gevonden.soort)
+    from portal.correctie import als_bestand
+    verbeterd = als_bestand(gevonden)   # being corrected in the browser: the rows as they are now
+    if verbeterd is not None:
+        data, resultaat = verbeterd, check_bytes(verbeterd, fmt, limieten=limieten())
+    else:
+        resultaat = koppeling.check_met_koppeling(data, fmt, koppeling.van_json(gevonden.koppeling_json),
+                                                  limieten=limieten())
     naam = PurePath(gevonden.bestandsnaam).stem
     return send_file(io.BytesIO(annotated(data, resultaat)), as_attachment=True,
                      download_name=f"{naam} - fouten gemarkeerd.xlsx",
