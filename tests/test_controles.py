@@ -249,7 +249,8 @@ def test_step_8_makes_the_checks_of_a_version_6_database_finished_jobs(app):
             table_name = "controle"
 
     with app.app_context():
-        database.drop_tables([Controle])
+        from portal.models import Correctie, Correctielijst, Correctierij  # a version-6 database has none
+        database.drop_tables([Correctie, Correctierij, Correctielijst, Controle])
         V6Controle._meta.set_database(database)
         database.create_tables([V6Controle])
         V6Controle.create(token="oud", kanaal="publiek", schoolsoort="VO", soort="overstapper",
