@@ -7,9 +7,11 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from markupsafe import escape
 from playhouse.db_url import connect
-from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
@@ -38,6 +40,34 @@ def _secret_key(app):
     pad.write_text(sleutel)
     pad.chmod(0o600)
     return sleutel
+
+
+def _is_veldcheck():
+    """An htmx field check: it posts `_veld` (the wizard's step 4, the student form)."""
+    try:
+        return bool(request.headers.get("HX-Request") and request.form.get("_veld"))
+    except HTTPException:  # a body too large to read (413) is no field check
+        return False
+
+
+class Sessiecookie(SecureCookieSessionInterface):
+    """The session cookie is sent back with every answer (its idle time starts again), except the
+    answer to an inline field check that left the session as it came: that request runs in the
+    background and may finish after the form's own POST, and its older cookie would then overwrite
+    the newer one (a lost "is opgeslagen", a lost check of an upload). The content is compared, not
+    `session.modified`: Flask-Login touches the session of every anonymous request."""
+
+    def should_set_cookie(self, app, session):
+        if _is_veldcheck() and dict(session) == self._zoals_gekomen(app):
+            return False
+        return super().should_set_cookie(app, session)
+
+    def _zoals_gekomen(self, app):
+        serializer, cookie = self.get_signing_serializer(app), request.cookies.get(self.get_cookie_name(app))
+        try:
+            return serializer.loads(cookie) if serializer and cookie else {}
+        except BadSignature:
+            return None
 
 
 class Leerlinglijst(Flask):
@@ -152,6 +182,7 @@ def create_app(config=None):
     config = dict(config or {})
     app = Leerlinglijst(__name__, instance_relative_config=True, instance_path=config.pop("INSTANCE_PATH", None),
                 template_folder="templates", static_folder="static")
+    app.session_interface = Sessiecookie()
     app.config.update(settings.DEFAULTS)
     app.config.update({k: v for k, v in settings.from_environment().items() if v is not None})
     if config:

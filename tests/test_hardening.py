@@ -402,3 +402,17 @@ def test_seed_demo_names_the_documented_default(maak_app):
     app = maak_app(DEMO_PASSWORD=DEFAULT_DEMO_PASSWORD)
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert DEFAULT_DEMO_PASSWORD in result.output and "standaardwachtwoord" in result.output
+
+
+def test_a_field_check_does_not_send_back_an_older_session_cookie(client):
+    """A field check runs in the background and may answer after the form's own POST: if it sent
+    the cookie it started with, that older cookie would replace the newer one (a lost flash or a
+    lost check). It sends none unless it changed the session; a page still refreshes the cookie."""
+    url = "/leerlinglijst/opsturen/veld?schoolsoort=VO&soort=overstapper"
+    token = csrf_token(client, "/leerlinglijst/opsturen?schoolsoort=VO&soort=overstapper")
+    veldcheck = client.post(url, data={"csrf_token": token, "_veld": "naam", "naam": "Bea"},
+                            headers={"HX-Request": "true"})
+    assert veldcheck.status_code == 200 and "rij-naam" in veldcheck.get_data(as_text=True)
+    assert not any(c.startswith("leerlinglijst_sessie=") for c in veldcheck.headers.getlist("Set-Cookie"))
+    pagina = client.get("/leerlinglijst/opsturen?schoolsoort=VO&soort=overstapper")
+    assert any(c.startswith("leerlinglijst_sessie=") for c in pagina.headers.getlist("Set-Cookie"))
