@@ -178,6 +178,18 @@ def strict_transport_security(response):
     return response
 
 
+def _bij_eerste_verzoek(app, naam, start):
+    """Run `start` once per process, at its first request, and keep what it returns in app.extensions."""
+    lock = threading.Lock()
+
+    @app.before_request
+    def _starten():
+        if naam not in app.extensions:
+            with lock:
+                if naam not in app.extensions:
+                    app.extensions[naam] = start()
+
+
 def create_app(config=None):
     config = dict(config or {})
     app = Leerlinglijst(__name__, instance_relative_config=True, instance_path=config.pop("INSTANCE_PATH", None),
@@ -248,26 +260,12 @@ def create_app(config=None):
         app.register_blueprint(blueprint)
     cli.register(app)
 
+    # Background workers start with the first request, so that commands (seed-demo, check) never
+    # send mail or run checks: the mail outbox, and large uploads checked as jobs (portal/controles.py).
     if app.config["MAIL_WORKER"] and not app.testing:
-        # Started by the first request, so that commands (seed-demo, check) never send mail.
         from portal.mail import start_worker
-        lock = threading.Lock()
-
-        @app.before_request
-        def start_mail_worker():
-            if "mail_worker" not in app.extensions:
-                with lock:
-                    if "mail_worker" not in app.extensions:
-                        app.extensions["mail_worker"] = start_worker(app, interval=app.config["MAIL_WORKER_INTERVAL"])
+        _bij_eerste_verzoek(app, "mail_worker", lambda: start_worker(app, interval=app.config["MAIL_WORKER_INTERVAL"]))
     if app.config.get("CONTROLE_WORKER", True) and not app.testing:
-        # Large uploads are checked as jobs (portal/controles.py); each worker process runs them too.
         from portal import controles
-        controle_lock = threading.Lock()
-
-        @app.before_request
-        def start_controle_worker():
-            if "controle_worker" not in app.extensions:
-                with controle_lock:
-                    if "controle_worker" not in app.extensions:
-                        app.extensions["controle_worker"] = controles.start_worker(app)
+        _bij_eerste_verzoek(app, "controle_worker", lambda: controles.start_worker(app))
     return app
