@@ -768,15 +768,20 @@ def verbeteren(token, soort):
         lijst = bron.lijst
         if request.form.get("verwijder", "").isdigit():
             verwijder_rij(lijst, _rij(lijst, int(request.form["verwijder"])), controle=bron.controle_id, **wie())
-        for nummer, nieuwe in _velden(request.form).items():
-            rij = Correctierij.get_or_none((Correctierij.lijst == lijst.record.id) & (Correctierij.rij == nummer)
-                                           & (Correctierij.verwijderd == False))  # noqa: E712
-            if rij is not None:
-                wijzig(lijst, rij, nieuwe, controle=bron.controle_id, **wie())
+        _bewaar(bron, request.form)
         kolom, code, pagina = _filter(lijst.fmt)
         return see_other(f".{bron.ep}verbeteren", token=token, pagina=pagina, _anchor="correctie-kop",
                          **{k: v for k, v in (("kolom", kolom), ("code", code)) if v})
     return _pagina(bron)
+
+
+def _bewaar(bron, form):
+    """Save every changed cell the page's form sent (the grid's "Opslaan" and its "Opsturen")."""
+    for nummer, nieuwe in _velden(form).items():
+        rij = Correctierij.get_or_none((Correctierij.lijst == bron.lijst.record.id) & (Correctierij.rij == nummer)
+                                       & (Correctierij.verwijderd == False))  # noqa: E712
+        if rij is not None:
+            wijzig(bron.lijst, rij, nieuwe, controle=bron.controle_id, **wie())
 
 
 def _velden(form):
@@ -845,6 +850,9 @@ def verbeterd_opsturen(token, soort):
     bron = _bron(soort, token)
     if bron is None or bron.lijst is None:
         return _weg(soort)
+    # Opsturen sends the grid's fields too: a cell typed in just before (without JavaScript, or while
+    # its own check is still under way) is saved and checked before the list goes.
+    _bewaar(bron, request.form)
     if bron.lijst.record.aantal_fouten:
         return _pagina(bron, status=422, melding="Er staan nog fouten in de lijst. Verbeter of verwijder "
                                                  "de rijen hieronder en klik dan op Opsturen.")

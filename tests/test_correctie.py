@@ -5,6 +5,7 @@ import io
 import json
 import random
 import re
+from html import unescape
 
 import pytest
 
@@ -45,7 +46,9 @@ def upload(client, data, prefix="/uploaden"):
 
 
 def velden(html):
-    return dict(re.findall(r'<input id="(c-\d+-\d+)" name="c-\d+-\d+" value="([^"]*)"', html))
+    """The grid's fields as a browser would send them (values unescaped)."""
+    return {naam: unescape(waarde) for naam, waarde in
+            re.findall(r'<input id="(c-\d+-\d+)" name="c-\d+-\d+" value="([^"]*)"', html)}
 
 
 @pytest.fixture
@@ -159,6 +162,34 @@ def test_remove_a_row_then_send_without_a_new_file(portal_controle, app):
     assert "in de browser verbeterd (2 wijzigingen)" in gebeurtenis.details
     assert GOED_BSN not in gebeurtenis.details
     assert client.get(r.headers["Location"]).status_code == 200
+
+
+def test_opsturen_saves_a_cell_typed_just_before_it(client, app):
+    """Without JavaScript (or while a cell's own check is still on its way) the user types in a cell
+    and presses Opsturen at once: the button sends the grid's form, so the value goes with the list."""
+    oud, rijen = teruggestuurd(client, "/leerlinglijst")
+    houder = app.test_client()
+    link = f"/leerlinglijst/teruggestuurd/{oud.status_token}/verbeteren"
+    html = houder.get(link).get_data(as_text=True)
+    assert re.search(r'<button type="submit" form="correctie-form"[^>]*formaction="[^"]*/verbeteren/opsturen"', html)
+    klas = kolom("klas")
+    r = houder.post(f"{link}/opsturen", data={"csrf_token": csrf_from(html), **velden(html), f"c-3-{klas}": "4Z"})
+    assert r.status_code == 303 and "/leerlinglijst/klaar/" in r.headers["Location"]
+    nieuw = Aanlevering.select().where(Aanlevering.id != oud.id).get()
+    assert [l["klas"] for l in json.loads(nieuw.leerlingen_json)] == [
+        rijen[0][titel(FMT, "klas")], "4Z", rijen[2][titel(FMT, "klas")]]
+    assert [(c.rij, c.nieuw) for c in Correctie.select()] == [(3, "4Z")]   # only the changed cell is logged
+
+
+def test_opsturen_refuses_when_the_cell_typed_just_before_is_wrong(client, app):
+    oud, _ = teruggestuurd(client, "/leerlinglijst")
+    houder = app.test_client()
+    link = f"/leerlinglijst/teruggestuurd/{oud.status_token}/verbeteren"
+    html = houder.get(link).get_data(as_text=True)
+    r = houder.post(f"{link}/opsturen", data={"csrf_token": csrf_from(html), **velden(html),
+                                              f"c-3-{kolom('bsn')}": "123456789"})
+    assert r.status_code == 422 and "nog fouten" in r.get_data(as_text=True)
+    assert Aanlevering.select().count() == 1
 
 
 def test_the_helpdesk_sees_the_edit_log_with_bsns_masked(portal_controle, app):

@@ -120,13 +120,9 @@ def test_a_sent_back_list_is_corrected_from_its_status_page(browser, live_server
     expect(page.locator("#reden")).to_have_text("De klas van rij 3 klopt niet.")
     klas = page.get_by_label(f"{titel(FMT, 'klas')}, rij 3")
     klas.fill("4Z")
-    if javascript:
-        klas.press("Tab")
-        expect(page.locator("#rij-3")).to_contain_text("In orde")
-    else:
-        page.get_by_role("button", name="Opslaan en opnieuw controleren").click()
-        expect(page.get_by_label(f"{titel(FMT, 'klas')}, rij 3")).to_have_value("4Z")
     expect(page.get_by_text("Geen fouten meer.")).to_be_visible()
+    # Straight to Opsturen after typing: with JavaScript the cell's own check is still on its way,
+    # without it nothing was saved yet. Either way the value goes with the list.
     page.get_by_role("button", name="Opsturen", exact=True).click()
     expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
     nieuw = Aanlevering.select().where(Aanlevering.id != oud.id).get()
