@@ -578,9 +578,7 @@ def opsturen(lijst, controle, toelichting):
         Correctierij.delete().where(Correctierij.lijst == lijst.record.id).execute()
         Correctielijst.update(aanlevering=aanlevering, controle=None).where(
             Correctielijst.id == lijst.record.id).execute()
-        Controle.verwijder(session.get("controles", []))
-    session["controles"] = []
-    session["ingediend"] = (session.get("ingediend", []) + [aanlevering.kenmerk])[-10:]
+        wizard.opgestuurd(getattr(controle, "token", None), aanlevering.kenmerk)
     return aanlevering
 
 

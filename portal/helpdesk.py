@@ -1,12 +1,11 @@
 """The helpdesk's review: the queue of Aanleveringen, the detail page, Verwerken, Afkeuren,
-the original file, and the retention command (`flask --app app helpdesk opschonen`)."""
+the original file (the retention command `flask --app app helpdesk opschonen` is in portal/cli.py)."""
 import datetime as dt
 import io
 import re
 from pathlib import PurePath
 
-import click
-from flask import Blueprint, current_app, flash, request, send_file, url_for
+from flask import Blueprint, flash, request, send_file, url_for
 from flask_login import current_user
 from peewee import fn
 from playhouse.flask_utils import get_object_or_404
@@ -15,7 +14,7 @@ from portal import mail, verwerken
 from portal.extensions import db
 from portal.lijsten.export import export_xlsx
 from portal.lijsten.formats import SOORTEN, format_voor, telefoon_tonen
-from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Afremming, Controle, Gebeurtenis, Instantie
+from portal.models import SCHOOLSOORTEN, STATUSSEN, Aanlevering, Gebeurtenis, Instantie
 from portal.vergelijking import rijen, vergelijk, waarschuwingen, zonder_bsn
 from portal.web import Bladzijden, render, see_other, toegang
 
@@ -226,15 +225,3 @@ def bestand(aanlevering_id):
     return response
 
 
-@bp.cli.command("opschonen")
-@click.option("--dagen", type=click.IntRange(min=0), default=None,
-              help="Bewaartermijn in dagen (standaard BEWAARTERMIJN_DAGEN).")
-def opschonen(dagen):
-    """Delete the original files of loaded, rejected and withdrawn lists after the retention period."""
-    if dagen is None:
-        dagen = current_app.config["BEWAARTERMIJN_DAGEN"]
-    aantal = verwerken.opschonen(dagen)
-    click.echo(f"{aantal} originele bestanden verwijderd (ouder dan {dagen} dagen); de aanleveringen blijven bewaard.")
-    controles = Controle.opruimen()
-    click.echo(f"{controles} verlopen controles van foute bestanden verwijderd.")
-    Afremming.opruimen()  # counts of wrong passwords older than a day

@@ -424,10 +424,19 @@ def na_de_controle(controle):
         return see_other(".koppelen", token=controle.token, **keuzes.args)
     if controle.status != "klaar" or not controle.kenmerk:
         return see_other(".controle", token=controle.token, **keuzes.args)
-    Controle.verwijder(session.get("controles", []) + [controle.token])
-    session["controles"] = []
-    session["ingediend"] = list(dict.fromkeys(session.get("ingediend", []) + [controle.kenmerk]))[-10:]
+    opgestuurd(controle.token, controle.kenmerk)
     return see_other(".klaar", kenmerk=controle.kenmerk, **keuzes.args)
+
+
+def opgestuurd(token, kenmerk):
+    """A check became list `kenmerk`: this session's checks (the same personal data) are gone, the
+    list is the session's to see, and the check's address now leads to it, so that Back after
+    sending never says the check expired and nothing was sent (which would invite a second copy)."""
+    Controle.verwijder(session.get("controles", []) + ([token] if token else []))
+    session["controles"] = []
+    session["ingediend"] = list(dict.fromkeys(session.get("ingediend", []) + [kenmerk]))[-10:]
+    if token:
+        session["opgestuurd"] = (session.get("opgestuurd", []) + [[token, kenmerk]])[-5:]
 
 
 def bevestigingsmail(aanlevering):
@@ -627,8 +636,13 @@ def instanties():
 
 
 def verlopen():
-    """An expired or foreign check: say so and offer to start again (never a bare 404)."""
+    """An expired or foreign check: say so and offer to start again (never a bare 404). A check this
+    session has sent leads to the list it became."""
     keuzes = lees_keuzes(request.args)
+    token = (request.view_args or {}).get("token")
+    kenmerk = next((k for t, k in session.get("opgestuurd", []) if token and t == token), None)
+    if kenmerk is not None:
+        return see_other(".klaar", kenmerk=kenmerk, **keuzes.args)
     return page("wizard/verlopen.html", 5, keuzes, status=410, uren=int(Controle.BEWAREN.total_seconds() // 3600))
 
 

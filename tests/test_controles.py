@@ -68,6 +68,9 @@ def test_a_large_list_waits_on_a_page_that_follows_the_check_and_ends_on_success
     assert MailBericht.select().where(MailBericht.aan == "beheerder@voorbeeld.nl").count() == 1
     assert MailBericht.select().where(MailBericht.aan == "helpdesk-team@voorbeeld.nl").count() == 1
     assert Controle.select().count() == 0  # the personal data of the check is gone once it is sent
+    # Back to the waiting page (or a reload) now leads to the list, not to "Controle verlopen".
+    terug = client.get(location)
+    assert terug.status_code == 303 and f"/leerlinglijst/klaar/{aanlevering.kenmerk}" in terug.headers["Location"]
 
 
 def test_a_large_list_with_errors_ends_on_the_result_page(als_taak, client):

@@ -192,6 +192,29 @@ def test_opsturen_refuses_when_the_cell_typed_just_before_is_wrong(client, app):
     assert Aanlevering.select().count() == 1
 
 
+def test_back_to_the_check_after_sending_leads_to_the_sent_list(portal_controle):
+    """Back (or a bookmark) to the check after sending must not say "Controle verlopen … Er is niets
+    opgestuurd": the user would send the list a second time."""
+    client, token, _, _ = portal_controle
+    html = client.get(f"/uploaden/controle/{token}/verbeteren").get_data(as_text=True)
+    hx = {**HX, "X-CSRFToken": csrf_from(html)}
+    client.post(f"/uploaden/controle/{token}/verbeteren/3", data={f"c-3-{kolom('bsn')}": GOED_BSN}, headers=hx)
+    client.post(f"/uploaden/controle/{token}/verbeteren/4/verwijderen", headers=hx)
+    klaar = client.post(f"/uploaden/controle/{token}/verbeteren/opsturen",
+                        data={"csrf_token": csrf_from(html)}).headers["Location"]
+    kenmerk = Aanlevering.get().kenmerk
+    for pad in (f"/uploaden/controle/{token}", f"/uploaden/controle/{token}/verbeteren"):
+        r = client.get(pad)
+        assert r.status_code == 303 and f"/uploaden/klaar/{kenmerk}" in r.headers["Location"], pad
+    assert "Leerlinglijst succesvol opgestuurd" in client.get(klaar).get_data(as_text=True)
+    # Another browser holding the address learns nothing: the check has expired there.
+    from tests.conftest import do_login
+    ander = client.application.test_client()
+    do_login(ander, "vo@demo.nl")
+    r = ander.get(f"/uploaden/controle/{token}")
+    assert r.status_code == 410 and kenmerk not in r.get_data(as_text=True)
+
+
 def test_the_helpdesk_sees_the_edit_log_with_bsns_masked(portal_controle, app):
     client, token, _, _ = portal_controle
     html = client.get(f"/uploaden/controle/{token}/verbeteren").get_data(as_text=True)
