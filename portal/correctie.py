@@ -485,13 +485,31 @@ def aanbod(lijst, n=3):
     return uit
 
 
-def verwijder_rij(lijst, rij, *, gebruiker=None, door="bezoeker", controle=None):
+TERUGGEZET = "teruggezet"   # Correctie.nieuw of a row put back (kolom ""); a removal has nieuw ""
+
+
+def verwijder_rij(lijst, rij, *, verwijderd=True, gebruiker=None, door="bezoeker", controle=None):
+    """Rij verwijderen (or, with verwijderd=False, Terugzetten): logged, and the rows a rule pairs
+    with it checked again (a removed duplicate frees its twin; a row put back may be a duplicate)."""
     with db.database.atomic():
-        rij.verwijderd = True
+        rij.verwijderd = verwijderd
         rij.save()
-        Correctie.create(controle=controle, lijst=lijst.record.id, rij=rij.rij, kolom="", oud="", nieuw="",
-                         gebruiker=gebruiker, door=door, soort="hand")
+        Correctie.create(controle=controle, lijst=lijst.record.id, rij=rij.rij, kolom="", oud="",
+                         nieuw="" if verwijderd else TERUGGEZET, gebruiker=gebruiker, door=door, soort="hand")
         return herchecken(lijst, rij, _sleutels_van(rij))
+
+
+def verwijderde_rijen(lijst):
+    """The removed rows, each as (row number, who: leerlingnummer and name as typed), to put back."""
+    uit = []
+    for r in (Correctierij.select().where((Correctierij.lijst == lijst.record.id)
+                                          & (Correctierij.verwijderd == True))  # noqa: E712
+              .order_by(Correctierij.rij)):
+        cellen = json.loads(r.cellen_json)
+        delen = [tekst(lijst.cel(cellen, v)) for v in ("leerlingnummer", "voornaam", "tussenvoegsel", "achternaam")]
+        naam = " ".join(d for d in delen[1:] if d)
+        uit.append((r.rij, " – ".join(d for d in (delen[0], naam) if d)))
+    return uit
 
 
 def pagina_rijen(lijst, kolom="", code="", pagina=1, alle=False):
@@ -742,7 +760,7 @@ def _filter(fmt):
     return (kolom if kolom in fmt.titels else ""), (code if code in CATALOG else ""), pagina
 
 
-def _pagina(bron, status=200, melding=None, hersteld=None):
+def _pagina(bron, status=200, melding=None, bericht=None):
     lijst = bron.lijst
     kolom, code, pagina = _filter(lijst.fmt)
     rijen, pagina, paginas, totaal = pagina_rijen(lijst, kolom, code, pagina, alle=bron.alle)
@@ -754,7 +772,8 @@ def _pagina(bron, status=200, melding=None, hersteld=None):
                        kolommen=[k.titel for k in lijst.fmt.kolommen],
                        codes=sorted({c for c, s in CATALOG.items() if s.niveau == "E"}),
                        catalog=CATALOG, rijen_fout=rijen_met_fouten(lijst), melding=melding,
-                       aanbod=aanbod(lijst) if herstel_zoeken(lijst) else None, hersteld=hersteld)
+                       aanbod=aanbod(lijst) if herstel_zoeken(lijst) else None, bericht=bericht,
+                       verwijderd=verwijderde_rijen(lijst))
 
 
 def verbeteren(token, soort):
@@ -841,7 +860,26 @@ def herstel(token, soort):
     if not is_htmx():
         flash(bericht, "succes" if toegepast else "info")
         return see_other(f".{bron.ep}verbeteren", token=token, herstellen="zoeken", _anchor="correctie-kop")
-    return _pagina(bron, hersteld=bericht)
+    return _pagina(bron, bericht=bericht)
+
+
+def rij_terugzetten(token, rij, soort):
+    """Undo a removal: the row is back in the list and checked again. htmx gets the grid back in
+    place (the row may belong on another page), a plain form a 303 back to the grid."""
+    bron = _bron(soort, token)
+    if bron is None or bron.lijst is None:
+        return _weg(soort)
+    correctierij = Correctierij.get_or_none((Correctierij.lijst == bron.lijst.record.id) & (Correctierij.rij == rij))
+    if correctierij is None:
+        abort(404)
+    if correctierij.verwijderd:
+        verwijder_rij(bron.lijst, correctierij, verwijderd=False, controle=bron.controle_id, **wie())
+    bericht = f"Rij {rij} staat weer in de lijst" + (
+        f" en heeft {correctierij.fouten} {'fout' if correctierij.fouten == 1 else 'fouten'}." if correctierij.fouten else ".")
+    if not is_htmx():
+        flash(bericht, "succes")
+        return see_other(f".{bron.ep}verbeteren", token=token, _anchor="correctie-kop")
+    return _pagina(bron, bericht=bericht)
 
 
 def verbeterd_opsturen(token, soort):
@@ -865,6 +903,7 @@ def verbeterd_opsturen(token, soort):
 for _pad, _view, _methoden in (("/verbeteren", verbeteren, ["GET", "POST"]),
                                ("/verbeteren/<int:rij>", cel, ["POST"]),
                                ("/verbeteren/<int:rij>/verwijderen", rij_verwijderen, ["POST"]),
+                               ("/verbeteren/<int:rij>/terugzetten", rij_terugzetten, ["POST"]),
                                ("/verbeteren/herstellen", herstel, ["POST"]),
                                ("/verbeteren/opsturen", verbeterd_opsturen, ["POST"])):
     toegang("anoniem")(_view)      # open here; the Kanaal narrows it, _bron checks whose list it is

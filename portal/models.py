@@ -632,7 +632,8 @@ class Correctie(db.Model):
     aanlevering  the Aanlevering the corrected list became (set on Opsturen); None until then
     lijst        the Correctielijst the change was made in (None for a change made elsewhere)
     rij          spreadsheet row number in the original file (as the findings name it)
-    kolom        the column title as in the format; "" = the whole row was removed ("Rij verwijderen")
+    kolom        the column title as in the format; "" = the whole row was removed ("Rij verwijderen"),
+                 or put back when nieuw is "teruggezet" ("Terugzetten")
     oud, nieuw   the cell before and after, as text ("" for empty); a removed row has both ""
     gebruiker    the account that made it (None for a visitor of the public site)
     door         who, as shown: "Naam (e-mail)" of the account, or "bezoeker"

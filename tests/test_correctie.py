@@ -192,6 +192,35 @@ def test_opsturen_refuses_when_the_cell_typed_just_before_is_wrong(client, app):
     assert Aanlevering.select().count() == 1
 
 
+def test_a_removed_row_is_put_back(portal_controle):
+    """Rij verwijderen by mistake: the row is listed under "Verwijderde rijen" and Terugzetten brings
+    it back, checked again (its error is there again), with and without JavaScript; both are logged."""
+    client, token, _, rijen = portal_controle
+    grid = f"/uploaden/controle/{token}/verbeteren"
+    html = client.get(grid).get_data(as_text=True)
+    hx = {**HX, "X-CSRFToken": csrf_from(html)}
+    body = client.post(f"{grid}/4/verwijderen", headers=hx).get_data(as_text=True)
+    assert "Verwijderd" in body and f"{grid}/4/terugzetten" in body        # undo at once in the row
+    html = client.get(grid).get_data(as_text=True)
+    assert "Verwijderde rijen (1)" in html
+    naam = rijen[2][titel(FMT, "voornaam")]
+    assert re.search(rf"Rij 4: {rijen[2][titel(FMT, 'leerlingnummer')]} – {naam}", unescape(html))
+    # Without JavaScript: a plain form, a 303 back to the grid with a message.
+    r = client.post(f"{grid}/4/terugzetten", data={"csrf_token": csrf_from(html)})
+    assert r.status_code == 303
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Rij 4 staat weer in de lijst en heeft 1 fout." in html and "Verwijderde rijen" not in html
+    assert f"c-4-{kolom('geboortedatum')}" in velden(html)                 # its failing cell is a field again
+    assert re.search(r'Nog <strong id="aantal-fouten">2</strong>', html)
+    # With htmx: the grid comes back in place.
+    client.post(f"{grid}/4/verwijderen", headers=hx)
+    body = client.post(f"{grid}/4/terugzetten", headers=hx).get_data(as_text=True)
+    assert "<html" not in body and 'id="correctie"' in body and "Rij 4 staat weer in de lijst" in body
+    assert [(c.rij, c.kolom, c.nieuw) for c in Correctie.select().order_by(Correctie.id)] == [
+        (4, "", ""), (4, "", "teruggezet"), (4, "", ""), (4, "", "teruggezet")]
+    assert client.post(f"{grid}/99/terugzetten", headers=hx).status_code == 404
+
+
 def test_back_to_the_check_after_sending_leads_to_the_sent_list(portal_controle):
     """Back (or a bookmark) to the check after sending must not say "Controle verlopen … Er is niets
     opgestuurd": the user would send the list a second time."""

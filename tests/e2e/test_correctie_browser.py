@@ -67,6 +67,13 @@ def test_correct_remove_and_send_with_javascript(browser, live_server, app, tmp_
     page.locator("#rij-5").get_by_role("button", name="Rij verwijderen").click()
     expect(page.locator("#rij-5")).to_contain_text("Verwijderd")
     expect(page.locator("#aantal-fouten")).to_have_text("Geen fouten meer.")
+    # Removed by mistake: put it back (its error returns), then remove it after all.
+    page.locator("#rij-5").get_by_role("button", name="Terugzetten").click()
+    expect(page.get_by_text("Rij 5 staat weer in de lijst en heeft 1 fout.")).to_be_visible()
+    expect(page.locator("#aantal-fouten")).to_have_text("1")
+    assert page.url == url
+    page.locator("#rij-5").get_by_role("button", name="Rij verwijderen").click()
+    expect(page.locator("#aantal-fouten")).to_have_text("Geen fouten meer.")
     page.get_by_role("button", name="Opsturen", exact=True).click()
     expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
     aanlevering = Aanlevering.get()
@@ -78,10 +85,11 @@ def test_correct_remove_and_send_with_javascript(browser, live_server, app, tmp_
     inloggen(page, "helpdesk")
     page.goto(f"/helpdesk/{aanlevering.id}")
     log = page.locator("#correcties")
-    expect(page.get_by_role("heading", name="Wijzigingen in de browser (2)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Wijzigingen in de browser (4)")).to_be_visible()
     expect(log).to_contain_text("*****2334")
     expect(log).to_contain_text("*****2333")
     expect(log).to_contain_text("Rij verwijderd")
+    expect(log).to_contain_text("Rij teruggezet")
     assert axe(page, axe_bron) == []
     assert FOUT_BSN not in page.content() and GOED_BSN not in page.content()
     _controleer(page)
@@ -98,12 +106,20 @@ def test_correct_remove_and_send_without_javascript(browser, live_server, app, t
     expect(page.locator("#rij-3")).to_have_count(0)        # good now: no longer among the failing rows
     page.locator("#rij-5").get_by_role("button", name="Rij verwijderen").click()
     expect(page.locator("#aantal-fouten")).to_have_text("Geen fouten meer.")
+    # The removed row waits below the grid, to be put back.
+    verwijderd = page.get_by_role("region", name="Verwijderde rijen (1)")
+    expect(verwijderd).to_contain_text("Rij 5:")
+    verwijderd.get_by_role("button", name="Terugzetten").click()
+    expect(page.get_by_text("Rij 5 staat weer in de lijst en heeft 1 fout.")).to_be_visible()
+    expect(page.locator("#aantal-fouten")).to_have_text("1")
+    page.locator("#rij-5").get_by_role("button", name="Rij verwijderen").click()
+    expect(page.locator("#aantal-fouten")).to_have_text("Geen fouten meer.")
     page.get_by_role("button", name="Opsturen", exact=True).click()
     expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
     aanlevering = Aanlevering.get()
     assert aanlevering.kanaal == "publiek" and aanlevering.aantal_leerlingen == 4
     assert [(c.rij, c.door, c.soort) for c in Correctie.select().order_by(Correctie.id)] == [
-        (3, "bezoeker", "hand"), (5, "bezoeker", "hand")]
+        (3, "bezoeker", "hand"), (5, "bezoeker", "hand"), (5, "bezoeker", "hand"), (5, "bezoeker", "hand")]
     assert re.search(r"LL-[A-Z0-9]{8}", page.content())
     _controleer(page)
     context.close()
