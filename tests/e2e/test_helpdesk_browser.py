@@ -98,7 +98,10 @@ def _pagina(request, javascript, breedte):
 
 
 def _past(page):
-    # Measured once the page has settled: right after an htmx swap the layout may not be final yet.
+    # Measured once the page has settled: a layout taken while the stylesheet of a new page is still
+    # on its way (a busy machine) has the table at full width; right after an htmx swap the layout
+    # may not be final yet either.
+    page.wait_for_load_state("load")
     breed = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     for _ in range(20):
         if breed[0] <= breed[1]:
