@@ -149,11 +149,25 @@ class Vergelijking:
     ontbrekend: list = field(default_factory=list)       # Leerling records this list lacks
     elders: list = field(default_factory=list)           # (row, [instantie names]) — helpdesk only
     zelfde_nummer: list = field(default_factory=list)    # (row, other leerlingnummer): new key, known BSN
+    # (row, name in the system, masked number in the system, masked number in the list): a known
+    # leerlingnummer with another BSN or onderwijsnummer, likely a number given to another child;
+    # Verwerken would overwrite the student who has it.
+    ander_nummer: list = field(default_factory=list)
 
     @property
     def aantallen(self):
         return {"nieuw": len(self.nieuw), "gewijzigd": len(self.gewijzigd),
                 "ongewijzigd": len(self.ongewijzigd), "ontbrekend": len(self.ontbrekend)}
+
+
+def _ander_nummer(rij, oud):
+    """(row, name in the system, masked old number, masked new number) when the student under this
+    leerlingnummer has another BSN or onderwijsnummer in the list than in the system, else None."""
+    for veld in ("bsn", "onderwijsnummer"):
+        if oud.get(veld) and rij.get(veld) and oud[veld] != rij[veld]:
+            naam = " ".join(d for d in (oud.get("voornaam"), oud.get("tussenvoegsel"), oud.get("achternaam")) if d)
+            return rij, naam, masker(oud[veld]), masker(rij[veld])
+    return None
 
 
 def _in_stukken(waarden, grootte=500):
@@ -179,6 +193,9 @@ def vergelijk(aanlevering) -> Vergelijking:
         anders = gewijzigde_velden(zet_om(rij), bestaand, velden, aanlevering.soort, aanlevering.schooljaar)
         if anders:
             uit.gewijzigd.append((rij, [titels.get(v, v) for v in anders]))
+            ander = _ander_nummer(rij, dict(zip(velden, bestaand[3])))
+            if ander:
+                uit.ander_nummer.append(ander)
         else:
             uit.ongewijzigd.append(rij)
 

@@ -120,6 +120,32 @@ def test_detail_compares_with_what_the_system_holds(app, login, client):
     assert rijen[2]["leerlingnummer"] in ontbrekend and rijen[3]["leerlingnummer"] in ontbrekend
 
 
+def test_a_known_leerlingnummer_with_another_bsn_is_flagged_before_verwerken(app, login, client):
+    """A school that gives a departed student's leerlingnummer to a new child: the list 'changes'
+    that student's BSN, name and birth date. The helpdesk is warned, with the numbers masked, on the
+    page and in the question before Verwerken, since loading would overwrite the other child."""
+    from portal import verwerken
+    from portal.models import masker
+    eerste = maak_aanlevering(aantal=3)
+    verwerken.verwerk(eerste)
+    oud = json.loads(eerste.leerlingen_json)
+    ander = json.loads(maak_aanlevering("99AB00", aantal=1, seed=7).leerlingen_json)[0]
+    rijen = [{**ander, "leerlingnummer": oud[0]["leerlingnummer"], "rij": 2},
+             {**oud[1], "klas": "9Z", "rij": 3}, {**oud[2], "rij": 4}]   # row 3 changes only its class
+    tweede = maak_aanlevering(rijen=rijen)
+    login("helpdesk")
+    page = client.get(f"/helpdesk/{tweede.id}").get_data(as_text=True)
+    blok = re.search(r'<div class="melding melding--waarschuwing" id="ander-nummer">(.*?)</table>', page, re.S).group(1)
+    tekst = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", blok))
+    assert "Let op: 1 bekend leerlingnummer met een ander BSN of onderwijsnummer" in tekst
+    assert f"{masker(oud[0]['bsn'])} → {masker(ander['bsn'])}" in tekst and oud[0]["achternaam"] in tekst
+    assert oud[1]["leerlingnummer"] not in tekst                          # a changed class is no alarm
+    assert oud[0]["bsn"] not in page and ander["bsn"] not in page
+    vraag = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", client.get(f"/helpdesk/{tweede.id}/verwerken").get_data(as_text=True)))
+    assert "bij 1 bekend leerlingnummer staat een ander BSN of onderwijsnummer dan in het systeem" in vraag
+    assert "Let op" not in client.get(f"/helpdesk/{eerste.id}").get_data(as_text=True)
+
+
 def test_registered_elsewhere_names_the_other_school_to_the_helpdesk_only(app, login, client):
     elders = maak_aanlevering("99BA00", aantal=2, gebruiker="mbo@demo.nl")
     from portal import verwerken
