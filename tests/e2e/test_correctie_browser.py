@@ -74,6 +74,7 @@ def test_correct_remove_and_send_with_javascript(browser, live_server, app, tmp_
     assert page.url == url
     page.locator("#rij-5").get_by_role("button", name="Rij verwijderen").click()
     expect(page.locator("#aantal-fouten")).to_have_text("Geen fouten meer.")
+    expect(page.locator("#hersteld")).to_be_empty()        # "Rij 5 staat weer in de lijst" is no longer true
     page.get_by_role("button", name="Opsturen", exact=True).click()
     expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
     aanlevering = Aanlevering.get()

@@ -3,6 +3,7 @@ errors, read them, download the marked-up file, upload the corrected file, see t
 and find the mail."""
 import io
 import random
+import re
 import threading
 
 import pytest
@@ -144,6 +145,7 @@ def test_the_public_wizard_with_the_keyboard_alone(browser_page, tmp_path):
     tab_naar(page, "button[type=submit]")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Stap 2: Soort leerlingen")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Stap 2: Soort leerlingen – "))   # the tab and history follow the swap
     # After the swap the focus is on the new step's heading, so the next Tab continues from there.
     expect(page.locator("#stap-kop")).to_be_focused()
     tab_naar(page, "#soort-overstapper")  # Tab enters the radio group; the arrow keys choose in it
@@ -152,9 +154,11 @@ def test_the_public_wizard_with_the_keyboard_alone(browser_page, tmp_path):
     tab_naar(page, "button[type=submit]")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Stap 3: Format")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Stap 3: Format – "))   # the tab and history follow the swap
     tab_naar(page, "a.knop[href*='/opsturen']")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Stap 4: Opsturen")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Stap 4: Opsturen – "))   # the tab and history follow the swap
     tab_naar(page, "#instantie")
     page.keyboard.press("ArrowDown")
     tab_naar(page, "#naam")
@@ -169,6 +173,7 @@ def test_the_public_wizard_with_the_keyboard_alone(browser_page, tmp_path):
     tab_naar(page, "button[type=submit]")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Leerlinglijst succesvol opgestuurd")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Stap 5: Verwerken – "))
     assert Aanlevering.get().naam == "Kees Toetsenbord"
 
 
