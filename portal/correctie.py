@@ -528,6 +528,16 @@ def pagina_rijen(lijst, kolom="", code="", pagina=1, alle=False):
     return rijen, pagina, paginas, totaal
 
 
+def fout_codes(lijst):
+    """The kinds of error the rows have now, for the grid's filter (not the whole catalog), in the
+    catalog's order."""
+    gevonden = set()
+    for (tekst_json,) in (Correctierij.select(Correctierij.bevindingen_json)
+                          .where((Correctierij.lijst == lijst.record.id) & (Correctierij.fouten > 0)).tuples()):
+        gevonden.update(b["code"] for b in json.loads(tekst_json) if b.get("niveau") == "E")
+    return [c for c in CATALOG if c in gevonden]
+
+
 def rijen_met_fouten(lijst):
     return Correctierij.select().where((Correctierij.lijst == lijst.record.id) & (Correctierij.fouten > 0)).count()
 
@@ -620,6 +630,16 @@ def te_verbeteren(controle):
     return bool(controle.rijen) and bool(fouten) and all((b.get("row") or 0) > 1 for b in fouten)
 
 
+def al_verbeterd(controle):
+    """How far the correction of this check in the browser has come, for its result page: None when
+    not started, else {"wijzigingen": n, "fouten": errors left}."""
+    record = Correctielijst.get_or_none(Correctielijst.controle == controle.id)
+    if record is None:
+        return None
+    wijzigingen = Correctie.select().where(Correctie.lijst == record.id).count()
+    return {"wijzigingen": wijzigingen, "fouten": record.aantal_fouten} if wijzigingen else None
+
+
 def correcties_van(aanlevering):
     """The edit log of a list, for the helpdesk: BSN and onderwijsnummer masked."""
     fmt = format_voor(aanlevering.schoolsoort, aanlevering.soort)
@@ -633,6 +653,7 @@ def correcties_van(aanlevering):
 
 
 bp.add_app_template_global(te_verbeteren, "te_verbeteren")
+bp.add_app_template_global(al_verbeterd, "al_verbeterd")
 bp.add_app_template_global(correcties_van, "correcties_van")
 
 
@@ -770,7 +791,7 @@ def _pagina(bron, status=200, melding=None, bericht=None):
                        rijen=[weergave(lijst, r, alle=bron.alle) for r in rijen], pagina=pagina, paginas=paginas,
                        totaal=totaal, filters=filters, filter_query=urlencode({**filters, "pagina": pagina}),
                        kolommen=[k.titel for k in lijst.fmt.kolommen],
-                       codes=sorted({c for c, s in CATALOG.items() if s.niveau == "E"}),
+                       codes=fout_codes(lijst),
                        catalog=CATALOG, rijen_fout=rijen_met_fouten(lijst), melding=melding,
                        aanbod=aanbod(lijst) if herstel_zoeken(lijst) else None, bericht=bericht,
                        verwijderd=verwijderde_rijen(lijst))

@@ -77,9 +77,9 @@ def render(template_name, block=None, status=200, headers=None, **context):
     if block and is_htmx():
         html = concat(template.blocks[block](template.new_context(context)))
         if context.get("paginatitel"):
-            # htmx takes document.title from a <title> at the top of a fragment: the tab, the
-            # history and a screen reader then name the step that was swapped in.
-            html = env.get_template("_titel.html").render(context) + html
+            # htmx takes document.title from a <title> at the top level of a fragment (and leaves it
+            # out of the swap): the tab, the history and a screen reader then name the new step.
+            html += env.get_template("_titel.html").render(context).strip()
     else:
         html = template.render(context)
     response = current_app.response_class(html, status=status, headers=headers or {})

@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 
 from portal import correctie
+from portal.lijsten.errors import CATALOG
 from portal.lijsten.formats import format_voor
 from portal.models import (Aanlevering, Controle, Correctie, Correctielijst, Correctierij, Gebeurtenis,
                            Instantie, MailBericht)
@@ -190,6 +191,33 @@ def test_opsturen_refuses_when_the_cell_typed_just_before_is_wrong(client, app):
                                               f"c-3-{kolom('bsn')}": "123456789"})
     assert r.status_code == 422 and "nog fouten" in r.get_data(as_text=True)
     assert Aanlevering.select().count() == 1
+
+
+def test_the_filter_offers_the_kinds_of_error_the_rows_have(portal_controle):
+    """Not all 64 kinds of the catalog (MBO columns in a VO list, file errors) and no internal codes:
+    the kinds the rows have now, by what to do about them."""
+    client, token, _, _ = portal_controle
+    grid = f"/uploaden/controle/{token}/verbeteren"
+    html = client.get(grid).get_data(as_text=True)
+    opties = re.search(r'<select id="filter-code"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)"', opties) == ["", "bsn_checksum", "date_invalid"]
+    assert "(bsn_checksum)" not in opties and CATALOG["bsn_checksum"].oplossing[:40] in unescape(opties)
+    client.post(f"{grid}/3", data={f"c-3-{kolom('bsn')}": GOED_BSN}, headers={**HX, "X-CSRFToken": csrf_from(html)})
+    opties = re.search(r'<select id="filter-code"[^>]*>(.*?)</select>', client.get(grid).get_data(as_text=True), re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)"', opties) == ["", "date_invalid"]
+
+
+def test_the_result_page_says_how_far_the_correction_in_the_browser_has_come(portal_controle):
+    client, token, _, _ = portal_controle
+    uitslag = f"/uploaden/controle/{token}{VO_OVER}"
+    assert "U bent hier al begonnen" not in client.get(uitslag).get_data(as_text=True)
+    html = client.get(f"/uploaden/controle/{token}/verbeteren").get_data(as_text=True)
+    client.post(f"/uploaden/controle/{token}/verbeteren/3", data={f"c-3-{kolom('bsn')}": GOED_BSN},
+                headers={**HX, "X-CSRFToken": csrf_from(html)})
+    tekst = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", client.get(uitslag).get_data(as_text=True)))
+    assert "U heeft de lijst al in de browser verbeterd: daar staat nog 1 fout." in tekst
+    assert "U bent hier al begonnen: 1 wijziging in de browser, nog 1 fout." in tekst
+    assert "Verder verbeteren" in tekst
 
 
 def test_a_removed_row_is_put_back(portal_controle):
