@@ -199,13 +199,16 @@ class Aanlevering(db.Model):
         return cls.select().where(cls.status == "ingediend").count()
 
     @classmethod
-    def eerder_opgestuurd(cls, sha256, instantie, soort, schooljaar):
+    def eerder_opgestuurd(cls, sha256, instantie, soort, schooljaar, behalve=None):
         """The latest earlier submission of the same file for this instantie, soort and schooljaar
-        (a withdrawn one does not count), or None."""
-        return (cls.select()
-                .where((cls.sha256 == sha256) & (cls.instantie == instantie) & (cls.soort == soort)
-                       & (cls.schooljaar == schooljaar) & (cls.status != "ingetrokken"))
-                .order_by(cls.aangemaakt.desc()).first())
+        (a withdrawn one does not count, nor `behalve`: the sent-back list a corrected one replaces),
+        or None."""
+        query = (cls.select()
+                 .where((cls.sha256 == sha256) & (cls.instantie == instantie) & (cls.soort == soort)
+                        & (cls.schooljaar == schooljaar) & (cls.status != "ingetrokken")))
+        if behalve is not None:
+            query = query.where(cls.id != behalve)
+        return query.order_by(cls.aangemaakt.desc()).first()
 
     @property
     def inhoud(self):

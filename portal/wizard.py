@@ -315,10 +315,11 @@ def _rij_json(leerling):
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in leerling.items()}
 
 
-def systeem_bevindingen(resultaat, instantie, keuzes, sha256, met_account):
-    """Warnings against what the system already holds (errors.md, last table)."""
+def systeem_bevindingen(resultaat, instantie, keuzes, sha256, met_account, vervangt=None):
+    """Warnings against what the system already holds (errors.md, last table). `vervangt`: the id
+    of the sent-back list this corrected one replaces (same original file; not a duplicate of it)."""
     bevindingen = []
-    eerder = Aanlevering.eerder_opgestuurd(sha256, instantie, keuzes.soort, schooljaar())
+    eerder = Aanlevering.eerder_opgestuurd(sha256, instantie, keuzes.soort, schooljaar(), behalve=vervangt)
     if eerder:
         bevindingen.append(Bevinding("duplicate_submission", params={
             "datum": eerder.aangemaakt.strftime("%d-%m-%Y"), "kenmerk": eerder.kenmerk}))
@@ -393,7 +394,9 @@ def indienen(herkomst, resultaat, data, *, gebruiker, toelichting, details=""):
     keuzes = Keuzes(herkomst.schoolsoort, herkomst.soort)
     met_account = getattr(kanaal_van(herkomst.kanaal), "met_account", False)
     sha256 = hashlib.sha256(data).hexdigest()
-    waarschuwingen = resultaat.waarschuwingen + systeem_bevindingen(resultaat, herkomst.instantie, keuzes, sha256, met_account)
+    vervangt = herkomst.id if isinstance(herkomst, Aanlevering) else None
+    waarschuwingen = resultaat.waarschuwingen + systeem_bevindingen(resultaat, herkomst.instantie, keuzes, sha256,
+                                                                    met_account, vervangt)
     aanlevering = Aanlevering.maak(
         instantie=herkomst.instantie, schoolsoort=keuzes.schoolsoort, soort=keuzes.soort, schooljaar=schooljaar(),
         naam=herkomst.naam, email=herkomst.email, toelichting=toelichting,

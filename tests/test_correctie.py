@@ -478,6 +478,8 @@ def test_a_sent_back_list_is_corrected_from_its_status_link_and_sent_again(clien
     assert nieuw.status == "ingediend" and nieuw.bestand == oud.bestand
     assert [l["klas"] for l in json.loads(nieuw.leerlingen_json)][1] == "4Z"
     assert nieuw.toelichting == f"Verbeterde versie van lijst {oud.kenmerk}."
+    # The same original file, but no "al eerder opgestuurd" about the very list it replaces.
+    assert "duplicate_submission" not in nieuw.waarschuwingen_json
     assert [(c.rij, c.kolom, c.nieuw, c.door) for c in Correctie.select()] == [(3, titel(FMT, "klas"), "4Z", "bezoeker")]
     assert Correctie.get().aanlevering_id == nieuw.id
     # Sent: the link now says so instead of offering the grid again.
