@@ -39,6 +39,21 @@
       focus.focus();
     }
   });
+  // The correction grid is wider than the screen: show its first failing cell, not the first
+  // columns, when the grid is opened or swapped in (scrolls the table's own box, not the page).
+  function eersteFout(root) {
+    var cel = root.querySelector && root.querySelector(".correctie .correctie__cel--fout");
+    var box = cel && cel.closest(".tabel-wrap");
+    if (!box || box.scrollWidth <= box.clientWidth) { return; }
+    var rij = cel.closest("tr").querySelector("th[scope='row']");
+    var links = cel.offsetLeft - (rij ? rij.offsetWidth : 0) - 16;
+    box.scrollLeft = Math.max(0, links);
+  }
+  if (window.htmx) {
+    htmx.onLoad(function (elt) {
+      if (elt === document.body || elt.id === "correctie") { eersteFout(elt); }
+    });
+  }
   // A confirmation before destructive actions, declared in HTML as data-bevestig="…".
   document.addEventListener("submit", function (event) {
     var form = event.target;

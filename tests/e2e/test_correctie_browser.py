@@ -147,3 +147,26 @@ def test_a_sent_back_list_is_corrected_from_its_status_page(browser, live_server
     assert [(c.rij, c.nieuw) for c in Correctie.select()] == [(3, "4Z")]
     _controleer(page)
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, MOBIEL], ids=["desktop", "mobiel"])
+def test_the_grid_opens_at_its_first_failing_cell(browser, live_server, app, tmp_path, viewport):
+    """The grid is wider than the screen; a failing cell far to the right (Geboortedatum) is shown
+    when the grid opens, not the first columns only."""
+    rijen = leerlingen(FMT, 3, seed=22)
+    rijen[1][titel(FMT, "geboortedatum")] = "31-02-2011"
+    pad = tmp_path / "leerlingen.xlsx"
+    pad.write_bytes(make_xlsx(FMT, rijen))
+    context, page = _page(browser, live_server, javascript=True, viewport=viewport)
+    inloggen(page, "vo")
+    page.goto("/uploaden/opsturen?schoolsoort=VO&soort=overstapper")
+    page.get_by_label("Instantie").select_option(index=1)
+    page.get_by_label("Leerlingbestand").set_input_files(pad)
+    page.get_by_role("button", name="Opsturen").click()
+    page.get_by_role("link", name="Fouten hier verbeteren").click()
+    veld = page.get_by_label(f"{titel(FMT, 'geboortedatum')}, rij 3")
+    expect(veld).to_have_value("31-02-2011")
+    vak = veld.bounding_box()
+    assert 0 <= vak["x"] and vak["x"] + vak["width"] <= viewport["width"], vak
+    _controleer(page)
+    context.close()
