@@ -406,9 +406,14 @@ def indienen(herkomst, resultaat, data, *, gebruiker, toelichting, details=""):
         waarschuwingen_json=_json(waarschuwingen), koppeling_json=herkomst.koppeling_json)
     Gebeurtenis.log("ingediend", aanlevering=aanlevering, gebruiker=gebruiker,
                     wie="" if gebruiker else f"{aanlevering.naam} ({aanlevering.email}, openbare site)",
-                    details=f"{aanlevering.aantal_leerlingen} leerlingen, {len(waarschuwingen)} waarschuwingen{details}")
+                    details=f"{_telwoord(aanlevering.aantal_leerlingen, 'leerling', 'leerlingen')}, "
+                            f"{_telwoord(len(waarschuwingen), 'waarschuwing', 'waarschuwingen')}{details}")
     bevestigingsmail(aanlevering)
     return aanlevering
+
+
+def _telwoord(n, een, meer):
+    return f"{n} {een if n == 1 else meer}"
 
 
 def moet_koppelen(controle):

@@ -160,7 +160,7 @@ def test_remove_a_row_then_send_without_a_new_file(portal_controle, app):
     assert Controle.select().count() == 0 and Correctierij.select().count() == 0
     assert Correctielijst.get().aanlevering_id == aanlevering.id
     gebeurtenis = Gebeurtenis.get(Gebeurtenis.aanlevering == aanlevering)
-    assert "in de browser verbeterd (2 wijzigingen)" in gebeurtenis.details
+    assert gebeurtenis.details == "3 leerlingen, 0 waarschuwingen, in de browser verbeterd (2 wijzigingen)"
     assert GOED_BSN not in gebeurtenis.details
     assert client.get(r.headers["Location"]).status_code == 200
 
