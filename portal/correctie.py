@@ -342,25 +342,39 @@ def wie():
 
 
 def _pas_toe(lijst, rij, nieuwe, *, gebruiker, door, soort, controle):
-    """Write {column index: new text} into one row and log each change; no re-check. → changed?"""
-    cellen = json.loads(rij.cellen_json)
-    cellen += [None] * (len(lijst.titels) - len(cellen))
-    gewijzigd = False
-    for j, waarde in sorted(nieuwe.items()):
-        if not (0 <= j < len(lijst.titels)):
-            continue
-        waarde = waarde.strip() if isinstance(waarde, str) else waarde
-        oud = tekst(cellen[j])
-        if (waarde or "") == oud:
-            continue
-        cellen[j] = waarde or None
-        gewijzigd = True
+    """Write {column index: new text} into one row and log each change; no re-check. → changed?
+
+    The row is written by a conditional UPDATE (only if it still holds what was read): a cell's own
+    check and Opsturen may carry the same new value at once, and only one of them may log it. The
+    other finds the row changed, reads it again, and has nothing left to do."""
+    while True:
+        gelezen = rij.cellen_json
+        cellen = json.loads(gelezen)
+        cellen += [None] * (len(lijst.titels) - len(cellen))
+        wijzigingen = []
+        for j, waarde in sorted(nieuwe.items()):
+            if not (0 <= j < len(lijst.titels)):
+                continue
+            waarde = waarde.strip() if isinstance(waarde, str) else waarde
+            oud = tekst(cellen[j])
+            if (waarde or "") != oud:
+                cellen[j] = waarde or None
+                wijzigingen.append((j, oud, waarde or ""))
+        if not wijzigingen:
+            return False
+        nieuw_json = _dump(cellen)
+        if Correctierij.update(cellen_json=nieuw_json).where(
+                (Correctierij.id == rij.id) & (Correctierij.cellen_json == gelezen)).execute():
+            break
+        vers = Correctierij.get_or_none(Correctierij.id == rij.id)
+        if vers is None:        # the list was sent meanwhile: its working rows are gone
+            return False
+        rij.__data__.update(vers.__data__)
+    rij.cellen_json = nieuw_json
+    for j, oud, waarde in wijzigingen:
         Correctie.create(controle=controle, lijst=lijst.record.id, rij=rij.rij, kolom=lijst.titel(j),
-                         oud=oud, nieuw=waarde or "", gebruiker=gebruiker, door=door, soort=soort)
-    if gewijzigd:
-        rij.cellen_json = _dump(cellen)
-        rij.save()
-    return gewijzigd
+                         oud=oud, nieuw=waarde, gebruiker=gebruiker, door=door, soort=soort)
+    return True
 
 
 def wijzig(lijst, rij, nieuwe, *, gebruiker=None, door="bezoeker", soort="hand", controle=None):

@@ -272,6 +272,23 @@ def test_back_to_the_check_after_sending_leads_to_the_sent_list(portal_controle)
     assert r.status_code == 410 and kenmerk not in r.get_data(as_text=True)
 
 
+def test_the_same_edit_from_two_requests_at_once_is_saved_and_logged_once(portal_controle):
+    """A cell's own check and Opsturen may carry the same new value at the same moment (each read the
+    row before the other wrote it): the row gets it once and the log names it once."""
+    client, token, _, _ = portal_controle
+    client.get(f"/uploaden/controle/{token}/verbeteren")              # makes the working copy
+    lijst = correctie.lijst_van(Controle.get(Controle.token == token))
+    eerst, later = (Correctierij.get((Correctierij.lijst == lijst.record.id) & (Correctierij.rij == 3)) for _ in range(2))
+    j = kolom("bsn")
+    assert correctie.wijzig(lijst, eerst, {j: GOED_BSN})
+    assert correctie.wijzig(lijst, later, {j: GOED_BSN}) == []         # read before the first wrote
+    assert [(c.rij, c.nieuw) for c in Correctie.select()] == [(3, GOED_BSN)]
+    assert json.loads(Correctierij.get_by_id(later.id).cellen_json)[j] == GOED_BSN
+    # A different value from the stale copy is applied on top of what the row holds now.
+    assert correctie.wijzig(lijst, later, {j: FOUT_BSN})
+    assert [(c.oud, c.nieuw) for c in Correctie.select().order_by(Correctie.id)][-1] == (GOED_BSN, FOUT_BSN)
+
+
 def test_the_helpdesk_sees_the_edit_log_with_bsns_masked(portal_controle, app):
     client, token, _, _ = portal_controle
     html = client.get(f"/uploaden/controle/{token}/verbeteren").get_data(as_text=True)
