@@ -924,6 +924,9 @@ def verbeterd_opsturen(token, soort):
     # Opsturen sends the grid's fields too: a cell typed in just before (without JavaScript, or while
     # its own check is still under way) is saved and checked before the list goes.
     _bewaar(bron, request.form)
+    # The count as it stands now: a cell's own check may have been saved meanwhile by another request.
+    bron.lijst.record.aantal_fouten = (Correctielijst.select(Correctielijst.aantal_fouten)
+                                       .where(Correctielijst.id == bron.lijst.record.id).scalar())
     if bron.lijst.record.aantal_fouten:
         return _pagina(bron, status=422, melding="Er staan nog fouten in de lijst. Verbeter of verwijder "
                                                  "de rijen hieronder en klik dan op Opsturen.")

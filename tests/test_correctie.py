@@ -289,6 +289,25 @@ def test_the_same_edit_from_two_requests_at_once_is_saved_and_logged_once(portal
     assert [(c.oud, c.nieuw) for c in Correctie.select().order_by(Correctie.id)][-1] == (GOED_BSN, FOUT_BSN)
 
 
+def test_opsturen_counts_the_errors_as_they_are_after_a_cell_check_saved_meanwhile(portal_controle, monkeypatch):
+    """Opsturen read the list (1 error left) just before the cell's own check, in another request,
+    saved the fix: it must send, not answer 'Er staan nog fouten'."""
+    client, token, _, _ = portal_controle
+    grid = f"/uploaden/controle/{token}/verbeteren"
+    html = client.get(grid).get_data(as_text=True)
+    client.post(f"{grid}/4/verwijderen", headers={**HX, "X-CSRFToken": csrf_from(html)})   # 1 error left: row 3
+    echte = correctie._bewaar
+
+    def tegelijk(bron, form):
+        echte(bron, form)
+        lijst = correctie.lijst_van(Controle.get(Controle.token == token))     # the other request's copy
+        rij = Correctierij.get((Correctierij.lijst == lijst.record.id) & (Correctierij.rij == 3))
+        correctie.wijzig(lijst, rij, {kolom("bsn"): GOED_BSN})
+    monkeypatch.setattr(correctie, "_bewaar", tegelijk)
+    r = client.post(f"{grid}/opsturen", data={"csrf_token": csrf_from(html)})
+    assert r.status_code == 303 and "/uploaden/klaar/" in r.headers["Location"]
+
+
 def test_the_helpdesk_sees_the_edit_log_with_bsns_masked(portal_controle, app):
     client, token, _, _ = portal_controle
     html = client.get(f"/uploaden/controle/{token}/verbeteren").get_data(as_text=True)
