@@ -106,15 +106,18 @@ def seed_demo():
     for email, _, rol, _ in DEMO_ACCOUNTS:
         click.echo(f"  {email:<20} {ROLLEN[rol]}")
 
+
 @click.group("db")
 def db_group():
     """The database schema."""
+
 
 @db_group.command("upgrade")
 @with_appcontext
 def db_upgrade():
     """Create or upgrade the schema to the newest version, keeping the data."""
     upgrade_schema()
+
 
 @click.command("gebruiker-aanmaken")
 @click.argument("email")
@@ -137,6 +140,7 @@ def gebruiker_aanmaken(email, naam, rol, brin, wachtwoord):
     maak_gebruiker(email, naam, rol, wachtwoord, instanties)
     click.echo(f"Gebruiker {email} ({ROLLEN[rol]}) is opgeslagen.")
 
+
 @click.command("instanties-importeren")
 @click.argument("bestand", type=click.File("r", encoding="utf-8-sig"))
 @with_appcontext
@@ -149,6 +153,7 @@ def instanties_importeren(bestand):
     if problemen:
         sys.exit(1)
 
+
 @click.command("mail-versturen")
 @with_appcontext
 def mail_versturen():
@@ -156,6 +161,7 @@ def mail_versturen():
     from portal.mail import send_pending
     verzonden, mislukt = send_pending(limit=1000)
     click.echo(f"{verzonden} verstuurd, {mislukt} mislukt (wordt later opnieuw geprobeerd).")
+
 
 @click.command("controles-verwerken")
 @click.option("--blijven", is_flag=True, help="Blijf draaien en controleer nieuwe lijsten zodra ze binnenkomen.")
