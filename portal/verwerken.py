@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from itertools import islice
 
 from peewee import CharField, PostgresqlDatabase, TextField, fn
 
@@ -21,7 +22,7 @@ from portal import vergelijking
 from portal.extensions import db
 from portal.models import Aanlevering, AanleveringInhoud, Gebeurtenis, Leerling, nu
 
-# Rows per executemany call; a fault between two batches must still leave nothing behind.
+# Changed rows per UPDATE batch; a fault between two batches must still leave nothing behind.
 BATCH = 5000
 EINDSTATUSSEN = ("verwerkt", "afgekeurd", "ingetrokken")
 
@@ -80,18 +81,43 @@ _TEKST_NIET_NULL = {f.column_name for f in Leerling._meta.sorted_fields
                     if isinstance(f, (CharField, TextField)) and not f.null}
 
 
+class _CsvStroom:
+    """Rows as a file of CSV text that is written while COPY reads it: the rows are made (JSON read,
+    converted) in this process while the server is still inserting the ones before, instead of
+    one after the other. A fault while making them stops the COPY; `fout` keeps it."""
+
+    def __init__(self, rijen, per_keer=1000):
+        self._rijen, self._per_keer = iter(rijen), per_keer
+        self._buffer = io.StringIO()
+        self._schrijver = csv.writer(self._buffer, lineterminator="\n")
+        self.fout = None
+
+    def read(self, size=-1):
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        try:
+            self._schrijver.writerows(islice(self._rijen, self._per_keer))
+        except Exception as exc:
+            self.fout = exc
+            raise
+        return self._buffer.getvalue()
+
+
 def _copy(cursor, tabel, kolommen, rijen):
     """PostgreSQL's COPY in CSV format, written by csv.writer (C): it quotes what needs quoting, and
     a backslash, tab or line break in a cell needs no escaping of our own. None becomes NULL."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rijen)
-    buffer.seek(0)
     opties = "FORMAT csv"
     niet_null = [f'"{k}"' for k in kolommen if k in _TEKST_NIET_NULL]
     if niet_null:
         opties += f", FORCE_NOT_NULL ({', '.join(niet_null)})"
     namen = ", ".join(f'"{k}"' for k in kolommen)
-    cursor.copy_expert(f'COPY "{tabel}" ({namen}) FROM STDIN WITH ({opties})', buffer)
+    stroom = _CsvStroom(rijen)
+    try:
+        cursor.copy_expert(f'COPY "{tabel}" ({namen}) FROM STDIN WITH ({opties})', stroom)
+    except Exception:
+        if stroom.fout is not None:
+            raise stroom.fout       # our own fault, not psycopg2's "COPY from stdin failed" about it
+        raise
 
 
 def _invoegen(cursor, kolommen, vast, waarden):
@@ -164,41 +190,34 @@ def _laden(aanlevering) -> Uitkomst:
 
     uitkomst = Uitkomst()
     na_id = Leerling.select(fn.MAX(Leerling.id)).scalar() or 0  # the write lock is held: ids after it are ours
-    nieuw = []
     # Changed rows grouped by which fields changed: a re-sent list mostly changes a few fields
     # (klas, leerjaar), and a narrow UPDATE binds less and touches fewer indexes.
     bij: dict[tuple, list] = {}
+    rijen = vergelijking.rijen(aanlevering)     # read before COPY holds the connection
+
+    def nieuwe_rijen():
+        """The values of the new students, made as the INSERT (or COPY) asks for them; the
+        changed and unchanged ones are counted and set aside on the way."""
+        for rij in rijen:
+            waarden = zet_om(rij)
+            bestaand = bekend.get(rij.get("leerlingnummer"))
+            if bestaand is None:
+                uitkomst.nieuw += 1
+                yield waarden
+                continue
+            anders = vergelijking.gewijzigde_velden(waarden, bestaand, velden, soort, schooljaar)
+            if not anders:
+                uitkomst.ongewijzigd += 1
+                continue
+            sleutel = tuple(v for v in anders if v in positie)
+            bij.setdefault(sleutel, []).append(tuple(waarden[positie[v]] for v in sleutel) + (bestaand[0],))
+            uitkomst.bijgewerkt += 1
+
     cursor = db.database.cursor()
-
-    def schrijf_bij(sleutel):
-        kolommen = [_kolom(v) for v in sleutel]
-        _bijwerken(cursor, kolommen, vast_bij, bij.pop(sleutel))
-
-    for rij in vergelijking.rijen(aanlevering):
-        waarden = zet_om(rij)
-        bestaand = bekend.get(rij.get("leerlingnummer"))
-        if bestaand is None:
-            nieuw.append(waarden)
-            if len(nieuw) >= BATCH:
-                _invoegen(cursor, in_kolommen, vast_nieuw, nieuw)
-                uitkomst.nieuw += len(nieuw)
-                nieuw = []
-            continue
-        anders = vergelijking.gewijzigde_velden(waarden, bestaand, velden, soort, schooljaar)
-        if not anders:
-            uitkomst.ongewijzigd += 1
-            continue
-        sleutel = tuple(v for v in anders if v in positie)
-        groep = bij.setdefault(sleutel, [])
-        groep.append(tuple(waarden[positie[v]] for v in sleutel) + (bestaand[0],))
-        uitkomst.bijgewerkt += 1
-        if len(groep) >= BATCH:
-            schrijf_bij(sleutel)
-    if nieuw:
-        _invoegen(cursor, in_kolommen, vast_nieuw, nieuw)
-        uitkomst.nieuw += len(nieuw)
-    for sleutel in list(bij):
-        schrijf_bij(sleutel)
+    _invoegen(cursor, in_kolommen, vast_nieuw, nieuwe_rijen())
+    for sleutel, waarden in bij.items():
+        for begin in range(0, len(waarden), BATCH):
+            _bijwerken(cursor, [_kolom(v) for v in sleutel], vast_bij, waarden[begin:begin + BATCH])
     Leerling.zoekindex_aanvullen(na_id)
     return uitkomst
 

@@ -279,20 +279,18 @@ def test_a_fault_halfway_leaves_nothing_loaded(app, login, client, monkeypatch):
     for i, rij in enumerate(extra):
         rij["leerlingnummer"] = f"N{i}"
     a = maak_aanlevering(rijen=rijen + extra)
-    monkeypatch.setattr(verwerken, "BATCH", 10)
     echte_invoegen, aanroepen = verwerken._invoegen, []
 
-    def invoegen_met_storing(*args):
-        aanroepen.append(1)
-        if len(aanroepen) == 2:  # the first batch is already in the table
-            raise RuntimeError("schijf vol")
-        return echte_invoegen(*args)
-    monkeypatch.setattr(verwerken, "_invoegen", invoegen_met_storing)
+    def invoegen_dan_storing(*args):
+        echte_invoegen(*args)
+        aanroepen.append(Leerling.select().count())     # the 30 new students are in the table
+        raise RuntimeError("schijf vol")
+    monkeypatch.setattr(verwerken, "_invoegen", invoegen_dan_storing)
     login("helpdesk")
     response = _verwerk(client, a.id)
     assert response.status_code == 500
     assert "Er ging iets mis" in response.get_data(as_text=True)
-    assert len(aanroepen) == 2
+    assert aanroepen == [35]
     assert Leerling.select().count() == 5  # only the earlier list
     assert Leerling.get(Leerling.leerlingnummer == rijen[0]["leerlingnummer"]).achternaam != "Gewijzigd"
     a = Aanlevering.get_by_id(a.id)

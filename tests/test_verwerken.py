@@ -129,3 +129,28 @@ def test_loaded_students_are_found_by_the_search_at_once(app):
     verwerken.verwerk(maak_aanlevering(rijen=rijen))
     assert gevonden("waterland") == {doel["leerlingnummer"]}
     assert Leerling.select().count() == 30
+
+
+def test_a_fault_while_the_rows_stream_in_leaves_nothing(app, monkeypatch):
+    """The new students are made while COPY (or executemany) reads them: a fault at the 20th
+    row rolls back the 19 already sent, and the list can be loaded afterwards."""
+    from portal import vergelijking
+    a = maak_aanlevering(aantal=40)
+    echte_omzetter = vergelijking.omzetter
+
+    def omzetter_met_storing(velden):
+        zet_om, teller = echte_omzetter(velden), iter(range(1, 1000))
+
+        def zet_om_met_storing(rij):
+            if next(teller) == 20:
+                raise RuntimeError("storing")
+            return zet_om(rij)
+        return zet_om_met_storing
+    monkeypatch.setattr(vergelijking, "omzetter", omzetter_met_storing)
+    with pytest.raises(RuntimeError, match="storing"):
+        verwerken.verwerk(a)
+    assert Leerling.select().count() == 0
+    assert Aanlevering.get_by_id(a.id).status == "ingediend"
+    monkeypatch.undo()
+    assert verwerken.verwerk(Aanlevering.get_by_id(a.id)).nieuw == 40
+    assert Leerling.select().count() == 40
