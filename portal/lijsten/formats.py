@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import phonenumbers
+import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
 SCHOOLSOORTEN = ('VO', 'MBO')
@@ -129,7 +130,7 @@ def _datum_voor_melding(v) -> str:
 # ---------------------------------------------------------------------------------------------
 # Parsers, one per kind of column
 # ---------------------------------------------------------------------------------------------
-_FORMULE_BEGIN = ('=', '+', '-', '@')
+_FORMULE = re.compile(r'[=+\-@].', re.S)
 
 
 def formule_achtig(s: str):
@@ -137,7 +138,7 @@ def formule_achtig(s: str):
     '=HYPERLINK(…)', '+1+1', '-2+3', '@SUM(1)'), or None. One character alone ('-' for "none")
     is plain text in Excel too. Only for columns that keep the text as typed: a column whose own
     rule turns the value into something else (a phone number, a BSN, a code) needs no such check."""
-    if len(s) > 1 and s.startswith(_FORMULE_BEGIN):
+    if _FORMULE.match(s):
         return ('invalid_characters', {'soort': 'formule', 'tekens': s[0]})
     return None
 
@@ -191,86 +192,226 @@ def naam_lezer(max_len: int = 200) -> Callable:
     return lezen
 
 
-_LEERLINGNUMMER_FOUT = re.compile(r'[^A-Za-z0-9-]')
+# ---------------------------------------------------------------------------------------------
+# Rules over a whole column: the columns whose values are all different
+# ---------------------------------------------------------------------------------------------
+# A leerlingnummer, BSN, onderwijsnummer, postcode, phone number or e-mail address differs in
+# every row, so reading once per distinct value (validate._kolom_lezen) saves nothing there.
+# Their rules are written once, as polars expressions over the column `s` of clean texts (None
+# for an empty cell): polars runs them over 50,000 cells at once, and one cell (the manual form,
+# a correction in the browser) is a column of one.
+_AL_SCHOON = r'^[!-~](?:[ -~]*[!-~])?$'   # printable ASCII, no space at either end, and (below)
+_TWEE_SPATIES = '  '                      # none doubled: such a text is as schoon_tekst leaves it
+_S = pl.col('s')
 
 
-def lees_leerlingnummer(v):
-    s, m = _als_tekst(v, id_kolom=True)
-    if m or s is None:
-        return None, m
-    meldingen = []
-    fout = _LEERLINGNUMMER_FOUT.findall(s)
-    if fout:
-        meldingen.append(_ongeldige_tekens(fout))
-    elif formule_achtig(s):                      # '-123', '-A1'
-        meldingen.append(formule_achtig(s))
-    if len(s) > 20:
-        meldingen.append(('too_long', {'max': 20}))
-    return (None if meldingen else s), tuple(meldingen)
+@dataclass(frozen=True)
+class Melding:
+    """A code of a column rule for the rows where `waar` holds, with the params that `params`
+    makes of the row's text (called only for those rows). An error (`fout`) leaves no clean value."""
+    code: str
+    waar: pl.Expr
+    params: Callable[[str], dict] = lambda s: {}
+    fout: bool = True
 
 
+@dataclass(frozen=True)
+class Kolomregel:
+    """A column's rule over all its cells at once. `schoon` is the clean value; `meldingen` the
+    codes, in the order they are reported. Where `voor_anders` holds, the cell's text goes to
+    `anders` (text → (schoon, meldingen)): what no pattern decides, left to the library that
+    knows it (phonenumbers, email-validator). `hulp` are the columns these expressions read
+    besides `s`, in steps (a dict of named expressions per step, each reading the steps before).
+    Called with one cell, it is that cell's `lezen`."""
+    schoon: pl.Expr
+    meldingen: tuple[Melding, ...] = ()
+    hulp: tuple[dict[str, pl.Expr], ...] = ()
+    id_kolom: bool = False
+    voor_anders: pl.Expr | None = None
+    anders: Callable[[str], tuple] | None = None
 
-_BSN_SCHEIDING = re.compile(r'[ .\-]')
-_WETENSCHAPPELIJK = re.compile(r'^[0-9]+(?:[.,][0-9]+)?[eE][+]?[0-9]+$')
-_NEGEN_CIJFERS = re.compile(r'^[0-9]{9}$')
+    def __call__(self, v):
+        s, m = _als_tekst(v, id_kolom=self.id_kolom)
+        if m or s is None:
+            return None, m
+        schoon, meldingen = self.teksten([s])
+        return schoon[0], meldingen.get(0, GEEN)
+
+    def kolom(self, waarden, bijzonder: Callable = lambda v: None) -> tuple[list, dict]:
+        """Raw cells → (clean values, {position: meldingen}). A text goes through schoon_tekst
+        only when it is not clean already; another value becomes a text as in every column
+        (_als_tekst), unless `bijzonder` has meldingen for it (an error value, a formula)."""
+        teksten = [v if v.__class__ is str else None for v in waarden]
+        meldingen, getypt = {}, {}
+        for i, v in enumerate(waarden):
+            if v is not None and v.__class__ is not str:
+                sleutel = (v.__class__, v)          # TRUE and 1 are equal, but not one cell
+                if sleutel not in getypt:
+                    m = bijzonder(v)
+                    getypt[sleutel] = (None, m) if m else _als_tekst(v, id_kolom=self.id_kolom)
+                teksten[i], m = getypt[sleutel]
+                if m:
+                    meldingen[i] = m
+        s = pl.Series('s', teksten, dtype=pl.String)
+        vies = (~s.str.contains(_AL_SCHOON) | s.str.contains(_TWEE_SPATIES, literal=True)).fill_null(False)
+        if vies.any():
+            plekken = vies.arg_true()
+            s = s.scatter(plekken, [schoon_tekst(t) or None for t in s.gather(plekken).to_list()])
+        schoon, gevonden = self.teksten(s)
+        meldingen.update(gevonden)
+        return schoon, meldingen
+
+    def teksten(self, teksten) -> tuple[list, dict]:
+        """Clean texts (None for empty) → (clean values, {position: meldingen})."""
+        vlaggen = [m.waar.fill_null(False).alias(f'm{j}') for j, m in enumerate(self.meldingen)]
+        if self.voor_anders is not None:
+            vlaggen.append(self.voor_anders.fill_null(False).alias('anders'))
+        df = pl.DataFrame({'s': teksten}, schema={'s': pl.String})
+        for stap in self.hulp:
+            df = df.with_columns(**stap)
+        df = df.select(_S, self.schoon.alias('schoon'), *vlaggen)
+        schoon, meldingen = df['schoon'].to_list(), {}
+        if vlaggen and df.select(pl.any_horizontal(pl.exclude('s', 'schoon'))).to_series().any():
+            tekst = df['s'].to_list()
+            for j, m in enumerate(self.meldingen):
+                for i in df[f'm{j}'].arg_true().to_list():
+                    meldingen[i] = meldingen.get(i, GEEN) + ((m.code, m.params(tekst[i])),)
+                    if m.fout:
+                        schoon[i] = None
+            if self.anders is not None:
+                for i in df['anders'].arg_true().to_list():
+                    schoon[i], m = self.anders(tekst[i])
+                    if m:
+                        meldingen[i] = m
+        return schoon, meldingen
 
 
-def elfproef_rest(n: str) -> int:
-    """stdnum.nl.bsn.checksum for 9 ASCII digits, without its per-digit generator (it is the
-    hottest line of a 50,000-row check). tests/test_formats.py holds it equal to stdnum's."""
-    d = n.encode()
-    return (9 * d[0] + 8 * d[1] + 7 * d[2] + 6 * d[3] + 5 * d[4] + 4 * d[5] + 3 * d[6] + 2 * d[7]
-            - d[8] - 43 * 48) % 11
+_LEERLINGNUMMER_FOUT = r'[^A-Za-z0-9-]'
+_ZOALS_FORMULE = _S.str.contains('(?s)^' + _FORMULE.pattern)
+
+lees_leerlingnummer = Kolomregel(
+    schoon=_S, id_kolom=True, meldingen=(
+        Melding('invalid_characters', _S.str.contains(_LEERLINGNUMMER_FOUT),
+                lambda s: _ongeldige_tekens(re.findall(_LEERLINGNUMMER_FOUT, s))[1]),
+        Melding('invalid_characters', ~_S.str.contains(_LEERLINGNUMMER_FOUT) & _ZOALS_FORMULE,   # '-123'
+                lambda s: formule_achtig(s)[1]),
+        Melding('too_long', _S.str.len_chars() > 20, lambda s: {'max': 20})))
+
+_BSN_SCHEIDING = r'[ .\-]'
 
 
-def _is_bsn(n: str) -> bool:
-    # Only for exactly 9 digits: stdnum's validate would pad short input with zeros.
-    return elfproef_rest(n) == 0 and n != '000000000'
+def _elfproef_rest(getal: pl.Expr) -> pl.Expr:
+    """The 11-proef's remainder of a number of at most 9 digits, read with leading zeros to 9
+    (stdnum.nl.bsn.checksum): 0 for a BSN, 5 for an onderwijsnummer."""
+    som = sum((getal // 10 ** (8 - i) % 10) * w for i, w in enumerate((9, 8, 7, 6, 5, 4, 3, 2, -1)))
+    return (som + 11) % 11
 
 
-def _is_onderwijsnummer(n: str) -> bool:
-    return n.startswith('10') and elfproef_rest(n) == 5
+def _cijfers(s: str) -> str:
+    return re.sub(_BSN_SCHEIDING, '', s)
 
 
-def lees_bsn(v):
-    s, m = _als_tekst(v, id_kolom=True)
-    if m or s is None:
-        return None, m
-    if _NEGEN_CIJFERS.match(s):
-        cijfers = s
-    else:
-        if _WETENSCHAPPELIJK.match(s):
-            return _fout('bsn_scientific_notation')
-        cijfers = _BSN_SCHEIDING.sub('', s)
-        if not cijfers.isascii() or not cijfers.isdigit():
-            return _fout('bsn_format')
-    if len(cijfers) == 9:
-        if _is_bsn(cijfers):
-            return cijfers, GEEN
-        if _is_onderwijsnummer(cijfers):
-            return _fout('bsn_is_onderwijsnummer')
-        return _fout('bsn_checksum', waarde=cijfers)
-    if len(cijfers) == 8:
-        aangevuld = '0' + cijfers
-        if _is_bsn(aangevuld):
-            return aangevuld, (('bsn_leading_zero_restored', {'waarde': aangevuld}),)
-        return _fout('bsn_checksum', waarde=cijfers)
-    return _fout('bsn_length', aantal=len(cijfers))
+_NUMMER, _ALLEEN_CIJFERS, _REST = pl.col('nummer'), pl.col('alleen_cijfers'), pl.col('rest')
+_NUMMER_HULP = (      # the columns the BSN and onderwijsnummer rules read
+    {'nummer': _S.str.replace_all(_BSN_SCHEIDING, '')},                     # '123.456.782' → '123456782'
+    {'alleen_cijfers': _NUMMER.str.contains('^[0-9]+$'), 'lengte': _NUMMER.str.len_chars()},
+    {'rest': _elfproef_rest(pl.when(_ALLEEN_CIJFERS & (pl.col('lengte') <= 9)).then(_NUMMER.cast(pl.Int64)))})
+_NEGEN = _ALLEEN_CIJFERS & (pl.col('lengte') == 9)
+_ACHT = _ALLEEN_CIJFERS & (pl.col('lengte') == 8)                  # Excel dropped a leading zero
+_AANGEVULD = pl.concat_str(pl.lit('0'), _NUMMER)
+_IS_BSN = _NEGEN & (_REST == 0) & (_NUMMER != '000000000')
+_IS_ONDERWIJSNUMMER = _NEGEN & _NUMMER.str.starts_with('10') & (_REST == 5)
+_AANGEVULD_BSN = _ACHT & (_REST == 0) & (_NUMMER != '00000000')
+_WETENSCHAPPELIJK = _S.str.contains(r'^[0-9]+(?:[.,][0-9]+)?[eE][+]?[0-9]+$')      # 1,23457E+08
+
+lees_bsn = Kolomregel(
+    schoon=pl.when(_IS_BSN).then(_NUMMER).when(_AANGEVULD_BSN).then(_AANGEVULD), id_kolom=True, hulp=_NUMMER_HULP,
+    meldingen=(
+        Melding('bsn_scientific_notation', _WETENSCHAPPELIJK),
+        Melding('bsn_format', ~_WETENSCHAPPELIJK & ~_ALLEEN_CIJFERS),
+        Melding('bsn_is_onderwijsnummer', _IS_ONDERWIJSNUMMER),
+        Melding('bsn_checksum', (_NEGEN & ~_IS_BSN & ~_IS_ONDERWIJSNUMMER) | (_ACHT & ~_AANGEVULD_BSN),
+                lambda s: {'waarde': _cijfers(s)}),
+        Melding('bsn_leading_zero_restored', _AANGEVULD_BSN, lambda s: {'waarde': '0' + _cijfers(s)}, fout=False),
+        Melding('bsn_length', _ALLEEN_CIJFERS & ~_NEGEN & ~_ACHT, lambda s: {'aantal': len(_cijfers(s))})))
+
+lees_onderwijsnummer = Kolomregel(
+    schoon=pl.when(_IS_ONDERWIJSNUMMER).then(_NUMMER), id_kolom=True, hulp=_NUMMER_HULP, meldingen=(
+        Melding('onderwijsnummer_is_bsn', _IS_BSN),
+        Melding('onderwijsnummer_checksum', _NEGEN & _NUMMER.str.starts_with('10') & ~_IS_ONDERWIJSNUMMER,
+                lambda s: {'waarde': _cijfers(s)}),
+        Melding('onderwijsnummer_format', _S.is_not_null() & ~_IS_BSN & ~(_NEGEN & _NUMMER.str.starts_with('10')))))
+
+_POSTCODE = pl.col('postcode')
+_POSTCODE_LETTERS = _POSTCODE.struct.field('2').str.to_uppercase()
+_IS_POSTCODE = _POSTCODE.struct.field('1').is_not_null() & ~_POSTCODE_LETTERS.is_in(['SA', 'SD', 'SS'])
+
+lees_postcode = Kolomregel(
+    schoon=pl.when(_IS_POSTCODE).then(pl.concat_str(_POSTCODE.struct.field('1'), pl.lit(' '), _POSTCODE_LETTERS)),
+    meldingen=(Melding('postcode_format', _S.is_not_null() & ~_IS_POSTCODE),),
+    hulp=({'postcode': _S.str.extract_groups(r'^([1-9][0-9]{3}) ?([A-Za-z]{2})$')},))
+
+_TELEFOON_WEG = r'[ \-().]'
+_MOBIEL = pl.col('mobiel')
+_MOBIEL_VORM = re.compile(r'^(?:0|\+31|0031)6([0-9])[0-9]{7}\Z')
+_MEER_NUMMERS = re.compile(r'[,;/]|\s(?:of|en|en/of)\s|\s{2,}', re.I)
 
 
-def lees_onderwijsnummer(v):
-    s, m = _als_tekst(v, id_kolom=True)
-    if m or s is None:
-        return None, m
-    cijfers = _BSN_SCHEIDING.sub('', s)
-    if len(cijfers) == 9 and cijfers.isascii() and cijfers.isdigit():
-        if _is_onderwijsnummer(cijfers):
-            return cijfers, GEEN
-        if _is_bsn(cijfers):
-            return _fout('onderwijsnummer_is_bsn')
-        if cijfers.startswith('10'):
-            return _fout('onderwijsnummer_checksum', waarde=cijfers)
-    return _fout('onderwijsnummer_format')
+def _telefoon(s: str) -> tuple:
+    """A phone number that is not a Dutch mobile one: phonenumbers decides."""
+    delen = [d for d in _MEER_NUMMERS.split(s) if d and sum(c.isdigit() for c in d) >= 6]
+    if len(delen) >= 2 or (sum(c.isdigit() for c in s) >= 18 and not _MEER_NUMMERS.search(s)
+                           and ' ' in s.strip()):
+        return _fout('phone_multiple')
+    try:
+        nummer = phonenumbers.parse(s, 'NL')
+    except phonenumbers.NumberParseException:
+        return _fout('phone_invalid')
+    if not phonenumbers.is_valid_number(nummer):
+        reeks = _MOBIEL_VORM.match(re.sub(_TELEFOON_WEG, '', s))
+        if reeks:
+            # In the form of a mobile number, in a range that does not exist (06-9…): say so.
+            return _fout('phone_invalid', soort='mobiel_reeks', begin=f'06-{reeks.group(1)}')
+        return _fout('phone_invalid')
+    return phonenumbers.format_number(nummer, phonenumbers.PhoneNumberFormat.E164), GEEN
+
+
+# A Dutch mobile number (phonenumbers' pattern for them) in any common notation is +316…;
+# every other number is left to phonenumbers.
+lees_telefoon = Kolomregel(schoon=pl.concat_str(pl.lit('+31'), _MOBIEL), id_kolom=True,
+                           voor_anders=_S.is_not_null() & _MOBIEL.is_null(), anders=_telefoon,
+                           hulp=({'mobiel': _S.str.replace_all(_TELEFOON_WEG, '').str.extract(
+                               r'^(?:0|\+31|0031)(6[1-58][0-9]{7})$', 1)},))
+
+# The common shape of an address: letters, digits and _%+- in dot-separated parts, a domain of
+# such labels (none with '--' in its 3rd and 4th place, as Punycode's 'xn--': IDNA rules apply
+# there) and a TLD of letters that is not for special use. It is a strict subset of what
+# email-validator accepts; every other text is left to email-validator.
+_EMAIL_VORM = (r'^[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*'
+               r'@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$')
+_EMAIL_DELEN, _EMAIL_DOMEIN = pl.col('delen'), pl.col('delen').struct.field('field_1')
+_IS_EMAIL = (_S.str.contains(_EMAIL_VORM) & ~_EMAIL_DOMEIN.str.contains(r'(?:^|\.)[A-Za-z0-9]{2}--')
+             & (_S.str.len_chars() <= 254) & (_EMAIL_DELEN.struct.field('field_0').str.len_chars() <= 64)
+             & ~_EMAIL_DOMEIN.str.extract(r'\.([A-Za-z]+)$', 1).str.to_lowercase().is_in(
+                 ['arpa', 'invalid', 'local', 'localhost', 'onion', 'test']))
+_MEER_ADRESSEN = re.compile(r'[,;/\s]+')
+
+
+def _email(s: str) -> tuple:
+    """An address of another shape, or more than one: email-validator decides."""
+    if sum('@' in d for d in _MEER_ADRESSEN.split(s)) >= 2:
+        return _fout('email_multiple')         # 'a@x.nl; b@y.nl' (but 'jan@@school' is one wrong address)
+    try:
+        return validate_email(s, check_deliverability=False).normalized, GEEN
+    except EmailNotValidError:
+        return _fout('email_invalid')
+
+
+lees_email = Kolomregel(
+    schoon=pl.when(pl.col('is_email')).then(pl.concat_str(_EMAIL_DELEN.struct.field('field_0'), pl.lit('@'),
+                                                 _EMAIL_DOMEIN.str.to_lowercase())),
+    voor_anders=_S.is_not_null() & ~pl.col('is_email'), anders=_email,
+    hulp=({'delen': _S.str.split_exact('@', 1)}, {'is_email': _IS_EMAIL}))
 
 
 _VOORLETTERS_GOED = re.compile(r'^(?:(?:IJ|[A-Z]|[A-Z][a-z]{1,2})\.)+$')
@@ -401,52 +542,6 @@ def lees_leerjaar(v):
     return n, GEEN
 
 
-_POSTCODE = re.compile(r'^([1-9][0-9]{3}) ?([A-Za-z]{2})$')
-_POSTCODE_NIET = frozenset(['SA', 'SD', 'SS'])
-
-
-def lees_postcode(v):
-    s, m = _als_tekst(v)
-    if m or s is None:
-        return None, m
-    p = _POSTCODE.match(s)
-    if not p or p.group(2).upper() in _POSTCODE_NIET:
-        return _fout('postcode_format')
-    return f'{p.group(1)} {p.group(2).upper()}', GEEN
-
-
-
-_TELEFOON_WEG = re.compile(r'[ \-().]')
-_MOBIEL = re.compile(r'^(?:0|\+31|0031)(6[1-58][0-9]{7})\Z')   # phonenumbers' NL mobile pattern
-_MOBIEL_VORM = re.compile(r'^(?:0|\+31|0031)6([0-9])[0-9]{7}\Z')
-_MEER_NUMMERS = re.compile(r'[,;/]|\s(?:of|en|en/of)\s|\s{2,}', re.I)
-
-
-def lees_telefoon(v):
-    s, m = _als_tekst(v, id_kolom=True)
-    if m or s is None:
-        return None, m
-    kort = _TELEFOON_WEG.sub('', s)
-    snel = _MOBIEL.match(kort)
-    if snel:
-        return '+31' + snel.group(1), GEEN
-    delen = [d for d in _MEER_NUMMERS.split(s) if d and sum(c.isdigit() for c in d) >= 6]
-    if len(delen) >= 2 or (sum(c.isdigit() for c in s) >= 18 and not _MEER_NUMMERS.search(s)
-                           and ' ' in s.strip()):
-        return _fout('phone_multiple')
-    try:
-        nummer = phonenumbers.parse(s, 'NL')
-    except phonenumbers.NumberParseException:
-        return _fout('phone_invalid')
-    if not phonenumbers.is_valid_number(nummer):
-        reeks = _MOBIEL_VORM.match(kort)
-        if reeks:
-            # In the form of a mobile number, in a range that does not exist (06-9…): say so.
-            return _fout('phone_invalid', soort='mobiel_reeks', begin=f'06-{reeks.group(1)}')
-        return _fout('phone_invalid')
-    return phonenumbers.format_number(nummer, phonenumbers.PhoneNumberFormat.E164), GEEN
-
-
 def telefoon_tonen(e164: str) -> str:
     """+31612345678 → 06 12345678 (national format for Dutch numbers)."""
     try:
@@ -459,33 +554,6 @@ def telefoon_tonen(e164: str) -> str:
     fmt = phonenumbers.PhoneNumberFormat.NATIONAL if nummer.country_code == 31 \
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(nummer, fmt)
-
-
-# A strict subset of what email-validator accepts; anything else goes to email-validator itself.
-# (A label with '--' in its 3rd and 4th place, like 'aa--b' or Punycode's 'xn--', is left to it:
-# IDNA rules apply there.)
-_EMAIL_SNEL = re.compile(
-    r'^[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*'
-    r'@((?:(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24}))\Z')
-_MEER_ADRESSEN = re.compile(r'[,;/\s]+')
-_SPECIAL_USE = frozenset(['arpa', 'invalid', 'local', 'localhost', 'onion', 'test'])
-
-
-def lees_email(v):
-    s, m = _als_tekst(v)
-    if m or s is None:
-        return None, m
-    if sum('@' in d for d in _MEER_ADRESSEN.split(s)) >= 2:
-        return _fout('email_multiple')         # 'a@x.nl; b@y.nl' (but 'jan@@school' is one wrong address)
-    snel = _EMAIL_SNEL.match(s)
-    if snel and len(s) <= 254 and s.index('@') <= 64 and snel.group(2).lower() not in _SPECIAL_USE:
-        if s[-1] != '.':
-            lokaal, domein = s.split('@')
-            return f'{lokaal}@{domein.lower()}', GEEN
-    try:
-        return validate_email(s, check_deliverability=False).normalized, GEEN
-    except EmailNotValidError:
-        return _fout('email_invalid')
 
 
 _DATUM_DMJ = re.compile(r'^([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]+)$')

@@ -18,9 +18,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .formats import TUSSENVOEGSELS, Format
+from .formats import GEEN, TUSSENVOEGSELS, Format
 from .reader import Sheet, kolomletter
-from .validate import titel_sleutel
+from .validate import _kolom_lezen, titel_sleutel
 
 __all__ = ["Herstel", "Soort", "SOORTEN", "zoek", "toepassen"]
 
@@ -77,13 +77,11 @@ _NAAM = re.compile(rf"\A\d{{1,2}}\s+(?:{_MAANDEN})\s+\d{{4}}\Z", re.I)
 _DMJ = re.compile(r"\A(\d{1,2})[-./ ](\d{1,2})[-./ ](\d{4})\Z")
 
 
-def _lees(kolom, waarde):
-    """(value, findings) as the check reads the cell, or None when it is not readable (no fix)."""
-    try:
-        uit = kolom.lezen(waarde)
-    except Exception:   # a parser that refuses raises its finding: the cell stays for the user
-        return None
-    return uit if isinstance(uit, tuple) and len(uit) == 2 else None
+def _lees(kolom, waarden: list) -> list[tuple]:
+    """(value, findings) of each cell as the check reads it: the column at once, as in the check."""
+    schoon, slecht, per_rij = _kolom_lezen(waarden, kolom.lezen)
+    return [(w, (slecht.get(i) if per_rij else slecht.get(v)) or GEEN)
+            for i, (w, v) in enumerate(zip(schoon, waarden))]
 
 
 def _is_getal(v) -> bool:
@@ -105,40 +103,44 @@ def _datum_eenduidig(s: str) -> bool:
     return dag > 12 or dag == maand or "/" not in s     # dd-mm-jjjj and dd.mm.jjjj: the Dutch order
 
 
-def _fix_cel(kolom, oud):
-    """(code, new text) for one cell, or None."""
-    gelezen = _lees(kolom, oud)
-    if gelezen is None:
-        return None
-    waarde, _ = gelezen
-    if waarde is None:
-        return None
+def _kandidaten(kolom, oud, waarde) -> list[tuple[str, str, bool]]:
+    """(code, new text, whether the new text must read as the same value) for one cell whose
+    value the check read as `waarde`, the first that holds wins."""
     if kolom.veld == "bsn" and _is_getal(oud) and len(str(int(oud))) == 8:
-        nieuw = str(int(oud)).zfill(9)
-        return ("bsn_voorloopnul", nieuw) if _zelfde(kolom, nieuw, waarde) else None
+        return [("bsn_voorloopnul", str(int(oud)).zfill(9), True)]
     if kolom.veld == "telefoonnummer" and _is_getal(oud) and len(str(int(oud))) == 9:
-        nieuw = "0" + str(int(oud))
-        return ("telefoon_voorloopnul", nieuw) if _zelfde(kolom, nieuw, waarde) else None
+        return [("telefoon_voorloopnul", "0" + str(int(oud)), True)]
     if not isinstance(oud, str):
-        return None
+        return []
     if isinstance(waarde, dt.date) and kolom.soort == "datum":
         nieuw = waarde.strftime("%d-%m-%Y")
         if _schoon(oud) != nieuw and re.search(r"\d{4}", oud) and _datum_eenduidig(_schoon(oud)):
-            return "datum_als_tekst", nieuw
-        return None
-    schoon = _schoon(oud)
-    if kolom.soort == "code" or kolom.veld == "postcode":
-        if isinstance(waarde, str) and waarde != schoon and _zelfde(kolom, waarde, waarde):
-            return "code_schrijfwijze", waarde
-    if schoon != oud and schoon and _zelfde(kolom, schoon, waarde):
-        return "spaties", schoon
-    return None
+            return [("datum_als_tekst", nieuw, False)]
+        return []
+    schoon, uit = _schoon(oud), []
+    if (kolom.soort == "code" or kolom.veld == "postcode") and isinstance(waarde, str) and waarde != schoon:
+        uit.append(("code_schrijfwijze", waarde, True))
+    if schoon != oud and schoon:
+        uit.append(("spaties", schoon, True))
+    return uit
 
 
-def _zelfde(kolom, nieuw, waarde) -> bool:
-    """The new text reads as the same value, without a finding of its own."""
-    gelezen = _lees(kolom, nieuw)
-    return gelezen is not None and gelezen[0] == waarde and not gelezen[1]
+def _fixes(kolom, waarden: list) -> dict[int, tuple[str, str]]:
+    """{position: (code, new text)} for a column's cells: each new text is read back, all at once,
+    and must give the same value without a finding of its own."""
+    kandidaten = {}
+    for i, (oud, (waarde, _)) in enumerate(zip(waarden, _lees(kolom, waarden))):
+        if waarde is not None and not _leeg(oud):
+            kandidaten[i] = (waarde, _kandidaten(kolom, oud, waarde))
+    te_lezen = list(dict.fromkeys(nieuw for _, lijst in kandidaten.values() for _, nieuw, lees in lijst if lees))
+    gelezen = dict(zip(te_lezen, _lees(kolom, te_lezen)))
+    uit = {}
+    for i, (waarde, lijst) in kandidaten.items():
+        for code, nieuw, lees in lijst:
+            if not lees or (gelezen[nieuw][0] == waarde and not gelezen[nieuw][1]):
+                uit[i] = (code, nieuw)
+                break
+    return uit
 
 
 def _splits_tussenvoegsel(achternaam: str):
@@ -175,13 +177,9 @@ def zoek(sheet: Sheet, fmt: Format) -> list[Soort]:
         j = posities.get(k.veld)
         if j is None or k.lezen is None:
             continue
-        for i, oud in enumerate(kolommen[j][1:], start=1):
-            if _leeg(oud):
-                continue
-            gevonden = _fix_cel(k, oud)
-            if gevonden:
-                code, nieuw = gevonden
-                soorten[code].herstellingen.append(Herstel(i + 1, k.titel, kolomletter(j), oud, nieuw))
+        waarden = list(kolommen[j][1:])
+        for i, (code, nieuw) in _fixes(k, waarden).items():
+            soorten[code].herstellingen.append(Herstel(i + 2, k.titel, kolomletter(j), waarden[i], nieuw))
     a, t = posities.get("achternaam"), posities.get("tussenvoegsel")
     if a is not None and t is not None:
         ka, kt = fmt.kolom_voor_veld("achternaam"), fmt.kolom_voor_veld("tussenvoegsel")

@@ -18,7 +18,7 @@ from operator import is_not
 
 from .errors import Bevinding
 from .formats import (BRUGKLAS_NIVEAUS, COHORT_VANAF, EXAMENJAAR, FORMATS, GEEN, LEERJAREN,
-                      MBO_LEERJAREN, Format, achternaam_begint_met_tussenvoegsel, datum_tekst,
+                      MBO_LEERJAREN, Format, Kolomregel, achternaam_begint_met_tussenvoegsel, datum_tekst,
                       schoon_tekst, schooljaar_start, waarde_tekst)
 from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sheet, kolomletter,
                      read_sheet)
@@ -417,12 +417,18 @@ def check_record(fmt: Format, waarden: dict[str, object], *,
 # ---------------------------------------------------------------------------------------------
 # The rows: column by column, then the rules across columns
 # ---------------------------------------------------------------------------------------------
-def _cel(v, lezen):
+def _bijzonder(v):
+    """The meldingen of a cell that holds no value to read: an error value (#N/A) or a formula."""
     if v.__class__ is Foutwaarde:
-        return None, (('cell_error_value', {'waarde': v.tekst}),)
+        return (('cell_error_value', {'waarde': v.tekst}),)
     if v.__class__ is FormuleZonderWaarde or v is FormuleZonderWaarde:
-        return None, (('formula_without_value', {'soort': 'formule'}),)
-    return lezen(v)
+        return (('formula_without_value', {'soort': 'formule'}),)
+    return None
+
+
+def _cel(v, lezen):
+    m = _bijzonder(v)
+    return (None, m) if m else lezen(v)
 
 
 def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
@@ -431,7 +437,11 @@ def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
 
     → (clean values, findings, per_rij): findings map a raw value to its meldingen, or, when
     per_rij, a row position. A column whose values are all clean comes back as it is, without a copy.
+    A column rule (Kolomregel: the columns whose values are all different) runs over the column at once.
     """
+    if isinstance(lezen, Kolomregel):
+        schoon, meldingen = lezen.kolom(waarden, _bijzonder)
+        return schoon, meldingen, True
     try:
         typen = set(map(type, waarden))
         if bool in typen and (int in typen or float in typen):
