@@ -203,6 +203,7 @@ def naam_lezer(max_len: int = 200) -> Callable:
 _AL_SCHOON = r'^[!-~](?:[ -~]*[!-~])?$'   # printable ASCII, no space at either end, and (below)
 _TWEE_SPATIES = '  '                      # none doubled: such a text is as schoon_tekst leaves it
 _S = pl.col('s')
+_TEKST_OF_LEEG = {str, type(None)}
 
 
 @dataclass(frozen=True)
@@ -241,9 +242,12 @@ class Kolomregel:
         """Raw cells → (clean values, {position: meldingen}). A text goes through schoon_tekst
         only when it is not clean already; another value becomes a text as in every column
         (_als_tekst), unless `bijzonder` has meldingen for it (an error value, a formula)."""
-        teksten = [v if v.__class__ is str else None for v in waarden]
         meldingen, getypt = {}, {}
-        for i, v in enumerate(waarden):
+        if set(map(type, waarden)) <= _TEKST_OF_LEEG:        # a CSV, or a text column of a sheet
+            teksten = waarden
+        else:
+            teksten = [v if v.__class__ is str else None for v in waarden]
+        for i, v in enumerate(() if teksten is waarden else waarden):
             if v is not None and v.__class__ is not str:
                 sleutel = (v.__class__, v)          # TRUE and 1 are equal, but not one cell
                 if sleutel not in getypt:
@@ -253,6 +257,8 @@ class Kolomregel:
                 if m:
                     meldingen[i] = m
         s = pl.Series('s', teksten, dtype=pl.String)
+        if '' in teksten:                                  # an empty cell as calamine reads it
+            s = pl.select(pl.when(s != '').then(s)).to_series().alias('s')
         vies = (~s.str.contains(_AL_SCHOON) | s.str.contains(_TWEE_SPATIES, literal=True)).fill_null(False)
         if vies.any():
             plekken = vies.arg_true()
@@ -266,10 +272,10 @@ class Kolomregel:
         vlaggen = [m.waar.fill_null(False).alias(f'm{j}') for j, m in enumerate(self.meldingen)]
         if self.voor_anders is not None:
             vlaggen.append(self.voor_anders.fill_null(False).alias('anders'))
-        df = pl.DataFrame({'s': teksten}, schema={'s': pl.String})
+        lf = pl.LazyFrame({'s': teksten}, schema={'s': pl.String})
         for stap in self.hulp:
-            df = df.with_columns(**stap)
-        df = df.select(_S, self.schoon.alias('schoon'), *vlaggen)
+            lf = lf.with_columns(**stap)
+        df = lf.select(_S, self.schoon.alias('schoon'), *vlaggen).collect(optimizations=pl.QueryOptFlags.none())
         schoon, meldingen = df['schoon'].to_list(), {}
         if vlaggen and df.select(pl.any_horizontal(pl.exclude('s', 'schoon'))).to_series().any():
             tekst = df['s'].to_list()

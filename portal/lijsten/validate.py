@@ -324,9 +324,10 @@ def _rijen_buiten_de_lijst(kolommen, uniek, index, sleutels, fmt, bevindingen) -
     """→ (positions of the rows that are no students: empty or a repeated title row, the number
     of empty ones); reports repeated title rows and data in columns without a title."""
     # Columns with few distinct values (required codes, dates) are looked at first: their sets
-    # are needed anyway.
+    # are needed anyway. A number that differs in every row (leerlingnummer) comes last.
     breedte = max((j + 1 for j, s in enumerate(sleutels) if s), default=0)
-    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: not k.verplicht) if k.veld in index]
+    voorkeur = [index[k.veld] for k in sorted(fmt.kolommen, key=lambda k: (not k.verplicht, k.soort == 'id'))
+                if k.veld in index]
     volgorde = voorkeur + [j for j in range(len(kolommen)) if j not in voorkeur]
     weg = _lege_rijen(kolommen, uniek, volgorde)       # positions (row index) of empty rows
     lege = len(weg)
