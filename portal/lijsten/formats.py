@@ -257,38 +257,51 @@ class Kolomregel:
                 if m:
                     meldingen[i] = m
         s = pl.Series('s', teksten, dtype=pl.String)
-        if '' in teksten:                                  # an empty cell as calamine reads it
-            s = pl.select(pl.when(s != '').then(s)).to_series().alias('s')
-        vies = (~s.str.contains(_AL_SCHOON) | s.str.contains(_TWEE_SPATIES, literal=True)).fill_null(False)
-        if vies.any():
-            plekken = vies.arg_true()
-            s = s.scatter(plekken, [schoon_tekst(t) or None for t in s.gather(plekken).to_list()])
-        schoon, gevonden = self.teksten(s)
+        df = self._lees(s)
+        if df['vies'].any():
+            # Texts schoon_tekst would change (spaces at the ends, invisible characters): clean
+            # those, and read the column again.
+            plekken = df['vies'].arg_true()
+            s = df['s'].scatter(plekken, [schoon_tekst(t) or None for t in df['s'].gather(plekken).to_list()])
+            df = self._lees(s)
+        schoon, gevonden = self._uitkomst(df)
         meldingen.update(gevonden)
         return schoon, meldingen
 
     def teksten(self, teksten) -> tuple[list, dict]:
         """Clean texts (None for empty) → (clean values, {position: meldingen})."""
+        return self._uitkomst(self._lees(pl.Series('s', teksten, dtype=pl.String)))
+
+    def _lees(self, s: pl.Series) -> pl.DataFrame:
+        """The rule over the texts `s` ('' is an empty cell), in one query: the clean value, a
+        column per code, and `vies`, the texts that are not clean yet."""
         vlaggen = [m.waar.fill_null(False).alias(f'm{j}') for j, m in enumerate(self.meldingen)]
         if self.voor_anders is not None:
             vlaggen.append(self.voor_anders.fill_null(False).alias('anders'))
-        lf = pl.LazyFrame({'s': teksten}, schema={'s': pl.String})
+        vies = (~_S.str.contains(_AL_SCHOON) | _S.str.contains(_TWEE_SPATIES, literal=True)).fill_null(False)
+        lf = pl.LazyFrame({'s': s}).with_columns(s=pl.when(_S != '').then(_S)).with_columns(vies=vies)
         for stap in self.hulp:
             lf = lf.with_columns(**stap)
-        df = lf.select(_S, self.schoon.alias('schoon'), *vlaggen).collect(optimizations=pl.QueryOptFlags.none())
+        return lf.select(_S, pl.col('vies'), self.schoon.alias('schoon'), *vlaggen).collect(
+            optimizations=pl.QueryOptFlags.none())
+
+    def _uitkomst(self, df: pl.DataFrame) -> tuple[list, dict]:
         schoon, meldingen = df['schoon'].to_list(), {}
-        if vlaggen and df.select(pl.any_horizontal(pl.exclude('s', 'schoon'))).to_series().any():
-            tekst = df['s'].to_list()
-            for j, m in enumerate(self.meldingen):
-                for i in df[f'm{j}'].arg_true().to_list():
-                    meldingen[i] = meldingen.get(i, GEEN) + ((m.code, m.params(tekst[i])),)
-                    if m.fout:
-                        schoon[i] = None
-            if self.anders is not None:
-                for i in df['anders'].arg_true().to_list():
-                    schoon[i], m = self.anders(tekst[i])
-                    if m:
-                        meldingen[i] = m
+        vlaggen = df.select(pl.exclude('s', 'vies', 'schoon'))
+        if not vlaggen.width or not vlaggen.select(pl.any_horizontal(pl.all())).to_series().any():
+            return schoon, meldingen
+        for j, m in enumerate(self.meldingen):
+            plekken = df[f'm{j}'].arg_true()
+            for i, tekst in zip(plekken.to_list(), df['s'].gather(plekken).to_list()):
+                meldingen[i] = meldingen.get(i, GEEN) + ((m.code, m.params(tekst)),)
+                if m.fout:
+                    schoon[i] = None
+        if self.anders is not None:
+            plekken = df['anders'].arg_true()
+            for i, tekst in zip(plekken.to_list(), df['s'].gather(plekken).to_list()):
+                schoon[i], m = self.anders(tekst)
+                if m:
+                    meldingen[i] = m
         return schoon, meldingen
 
 
@@ -621,17 +634,8 @@ def lees_datum(v):
         return _fout('date_invalid')
 
 
-_CREBO = re.compile(r'^[0-9]{5}\Z')
-
-
-def lees_crebo(v):
-    s, m = _als_tekst(v, id_kolom=True)
-    if m or s is None:
-        return None, m
-    if not _CREBO.match(s):
-        return _fout('crebo_format')
-    return s, GEEN
-
+lees_crebo = Kolomregel(schoon=_S, id_kolom=True,
+                        meldingen=(Melding('crebo_format', ~_S.str.contains(r'^[0-9]{5}$')),))
 
 
 _NIVEAU_TEKST = re.compile(r'^(?:niveau|n)?\s*([1-4])$', re.I)
