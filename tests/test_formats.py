@@ -112,3 +112,15 @@ def test_the_elfproef_over_a_column_agrees_with_stdnum(nummers):
     for nummer, als_bsn, als_onderwijsnummer in zip(nummers, bsns, onderwijsnummers):
         assert (als_bsn is not None) == bsn.is_valid(nummer.zfill(9)), nummer
         assert (als_onderwijsnummer is not None) == (len(nummer) == 9 and onderwijsnummer.is_valid(nummer))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e)))
+def test_a_text_the_column_rules_take_as_clean_is_left_as_it_is_by_schoon_tekst(tekst):
+    """Kolomregel.kolom sends only texts outside _AL_SCHOON (or with two spaces) to schoon_tekst."""
+    import re
+    from portal.lijsten.formats import _AL_SCHOON, _TWEE_SPATIES, schoon_tekst
+    if re.search(_AL_SCHOON, tekst) and _TWEE_SPATIES not in tekst:
+        assert schoon_tekst(tekst) == tekst
+    else:
+        assert schoon_tekst(tekst) != tekst or tekst == ''
