@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+import orjson
 from peewee import DateField, IntegerField
 
 from portal.lijsten.formats import format_voor
@@ -82,7 +83,7 @@ def db_waarde(naam, waarde):
 
 
 def rijen(aanlevering) -> list[dict]:
-    return json.loads(aanlevering.leerlingen_json or "[]")
+    return orjson.loads(aanlevering.leerlingen_json or "[]")
 
 
 # What the system holds is for the helpdesk; a school sees what concerns its own students, and a
