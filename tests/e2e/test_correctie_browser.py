@@ -5,6 +5,7 @@ file again, and find the edit log on the helpdesk's page."""
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from portal.lijsten.formats import format_voor
@@ -166,6 +167,15 @@ def test_the_grid_opens_at_its_first_failing_cell(browser, live_server, app, tmp
     page.get_by_role("link", name="Fouten hier verbeteren").click()
     veld = page.get_by_label(f"{titel(FMT, 'geboortedatum')}, rij 3")
     expect(veld).to_have_value("31-02-2011")
+    # The grid scrolls once app.js has run: after the page's scripts, so measure after its load
+    # event (the cell exists, with its value, before the scripts have run).
+    page.wait_for_load_state("load")
+    try:
+        page.wait_for_function("([el, breedte]) => { const r = el.getBoundingClientRect();"
+                               " return r.left >= 0 && r.right <= breedte; }",
+                               arg=[veld.element_handle(), viewport["width"]], timeout=5_000)
+    except PlaywrightTimeoutError:
+        pass                                # the assertion below says where the cell is
     vak = veld.bounding_box()
     assert 0 <= vak["x"] and vak["x"] + vak["width"] <= viewport["width"], vak
     _controleer(page)
