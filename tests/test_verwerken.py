@@ -1,6 +1,7 @@
 """The load on its own (no Flask request): every column of every format arrives, types survive the
 raw SQL on SQLite and PostgreSQL, and the claim decides who loads."""
 import datetime as dt
+import itertools
 import json
 
 import pytest
@@ -139,7 +140,7 @@ def test_a_fault_while_the_rows_stream_in_leaves_nothing(app, monkeypatch):
     echte_omzetter = vergelijking.omzetter
 
     def omzetter_met_storing(velden):
-        zet_om, teller = echte_omzetter(velden), iter(range(1, 1000))
+        zet_om, teller = echte_omzetter(velden), itertools.count(1)
 
         def zet_om_met_storing(rij):
             if next(teller) == 20:

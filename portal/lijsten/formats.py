@@ -8,6 +8,9 @@ never raises on bad input; it returns `(schoon, meldingen)`, where `meldingen` i
 `(code, params)` pairs (codes from errors.CATALOG; params may carry 'waarde' to show a value
 other than the raw cell). `schoon` is None for an empty cell or a value that cannot be used.
 Because `lezen` is a pure function of the cell, the validator caches it per distinct value.
+The columns whose values differ in every row (leerlingnummer, BSN, postcode, …) have a `Kolomregel`
+as their `lezen` instead: the same rule as polars expressions over the whole column, which one cell
+calls as a column of one.
 Rules that need other columns or today's date live in validate.py.
 """
 from __future__ import annotations
@@ -196,8 +199,8 @@ def naam_lezer(max_len: int = 200) -> Callable:
 # Rules over a whole column: the columns whose values are all different
 # ---------------------------------------------------------------------------------------------
 # A leerlingnummer, BSN, onderwijsnummer, postcode, phone number, e-mail address or crebocode
-# differs in (nearly) every row, so reading once per distinct value (validate._kolom_lezen) saves nothing there.
-# Their rules are written once, as polars expressions over the column `s` of clean texts (None
+# differs in (nearly) every row, so reading once per distinct value (validate._kolom_lezen) saves
+# nothing there. Their rules are written once, as polars expressions over the column `s` of clean texts (None
 # for an empty cell): polars runs them over 50,000 cells at once, and one cell (the manual form,
 # a correction in the browser) is a column of one.
 _AL_SCHOON = r'^[!-~](?:[ -~]*[!-~])?$'   # printable ASCII, no space at either end, and (below)
@@ -339,7 +342,8 @@ _NEGEN = _ALLEEN_CIJFERS & (pl.col('lengte') == 9)
 _ACHT = _ALLEEN_CIJFERS & (pl.col('lengte') == 8)                  # Excel dropped a leading zero
 _AANGEVULD = pl.concat_str(pl.lit('0'), _NUMMER)
 _IS_BSN = _NEGEN & (_REST == 0) & (_NUMMER != '000000000')
-_IS_ONDERWIJSNUMMER = _NEGEN & _NUMMER.str.starts_with('10') & (_REST == 5)
+_NEGEN_MET_10 = _NEGEN & _NUMMER.str.starts_with('10')         # the form of an onderwijsnummer
+_IS_ONDERWIJSNUMMER = _NEGEN_MET_10 & (_REST == 5)
 _AANGEVULD_BSN = _ACHT & (_REST == 0) & (_NUMMER != '00000000')
 _WETENSCHAPPELIJK = _S.str.contains(r'^[0-9]+(?:[.,][0-9]+)?[eE][+]?[0-9]+$')      # 1,23457E+08
 
@@ -357,9 +361,8 @@ lees_bsn = Kolomregel(
 lees_onderwijsnummer = Kolomregel(
     schoon=pl.when(_IS_ONDERWIJSNUMMER).then(_NUMMER), id_kolom=True, hulp=_NUMMER_HULP, meldingen=(
         Melding('onderwijsnummer_is_bsn', _IS_BSN),
-        Melding('onderwijsnummer_checksum', _NEGEN & _NUMMER.str.starts_with('10') & ~_IS_ONDERWIJSNUMMER,
-                lambda s: {'waarde': _cijfers(s)}),
-        Melding('onderwijsnummer_format', _S.is_not_null() & ~_IS_BSN & ~(_NEGEN & _NUMMER.str.starts_with('10')))))
+        Melding('onderwijsnummer_checksum', _NEGEN_MET_10 & ~_IS_ONDERWIJSNUMMER, lambda s: {'waarde': _cijfers(s)}),
+        Melding('onderwijsnummer_format', _S.is_not_null() & ~_IS_BSN & ~_NEGEN_MET_10)))
 
 _POSTCODE = pl.col('postcode')
 _POSTCODE_LETTERS = _POSTCODE.struct.field('2').str.to_uppercase()
@@ -427,8 +430,8 @@ def _email(s: str) -> tuple:
 
 
 lees_email = Kolomregel(
-    schoon=pl.when(pl.col('is_email')).then(pl.concat_str(_EMAIL_DELEN.struct.field('field_0'), pl.lit('@'),
-                                                 _EMAIL_DOMEIN.str.to_lowercase())),
+    schoon=pl.when(pl.col('is_email')).then(
+        pl.concat_str(_EMAIL_DELEN.struct.field('field_0'), pl.lit('@'), _EMAIL_DOMEIN.str.to_lowercase())),
     voor_anders=_S.is_not_null() & ~pl.col('is_email'), anders=_email,
     hulp=({'delen': _S.str.split_exact('@', 1)}, {'is_email': _IS_EMAIL}))
 
