@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from portal import controles, mail, vergelijking, web
 from portal.extensions import db, limiter, per_bezoeker
 from portal.lijsten.errors import CATALOG, Bevinding
-from portal.lijsten import koppeling
+from portal.lijsten import koppeling, validate
 from portal.lijsten.formats import FORMATS, SOORTEN, format_voor
 from portal.lijsten.reader import Limieten
 from portal.models import Aanlevering, Controle, Gebeurtenis, Instantie, Leerling, nu
@@ -268,27 +268,20 @@ def samenvatting(form, namen, fouten):
             for naam in namen if naam in form]
 
 
-def _dicts(bevindingen):
-    return [{**b.to_dict(), "cel": b.cel, "niveau": b.niveau} for b in bevindingen]
-
-
-# TODO(lead): replace begrens/groepeer by the core's summarising function in portal/lijsten once merged.
 def begrens(bevindingen, per_code=BEWAARD_PER_CODE):
-    """Findings (dicts) bounded for storage: per code the first `per_code`; when a code has more,
-    each kept finding carries the code's exact total as `totaal`."""
-    aantallen = {}
-    for b in bevindingen:
-        aantallen[b["code"]] = aantallen.get(b["code"], 0) + 1
-    gezien, uit = {}, []
-    for b in bevindingen:
-        n = gezien[b["code"]] = gezien.get(b["code"], 0) + 1
-        if n <= per_code:
-            uit.append({**b, "totaal": aantallen[b["code"]]} if aantallen[b["code"]] > per_code else b)
+    """Findings (Bevinding) bounded for storage, as dicts: per code the first `per_code` in
+    spreadsheet order (the core's summary); when a code has more, each kept finding carries the
+    code's exact total as `totaal`."""
+    uit = []
+    for groep in validate.samenvatting(bevindingen, per_code):
+        totaal = {"totaal": groep.aantal} if groep.meer else {}
+        uit += [{**b.to_dict(), "cel": b.cel, "niveau": b.niveau, **totaal} for b in groep.eerste]
     return uit
 
 
 def groepeer(bevindingen, voorbeelden=VOORBEELDEN_PER_CODE):
-    """Per code: level, exact count, its message and the first rows; errors first, then most frequent."""
+    """Stored findings (begrens) back in groups for a page: per code its level, exact count,
+    message and the first rows; errors first, then the most frequent."""
     groepen = {}
     for b in bevindingen:
         groep = groepen.setdefault(b["code"], {"code": b["code"], "niveau": b.get("niveau", "W"), "aantal": 0,
@@ -308,7 +301,7 @@ def aantal(bevindingen):
 
 
 def _json(bevindingen):
-    return json.dumps(begrens(_dicts(bevindingen)), ensure_ascii=False)
+    return json.dumps(begrens(bevindingen), ensure_ascii=False)
 
 
 def _rij_json(leerling):

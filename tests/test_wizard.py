@@ -323,6 +323,7 @@ def test_many_findings_are_grouped_with_exact_counts_and_paged(login, client):
     # The stored findings are bounded per code; the count stays exact.
     opgeslagen = json.loads(Controle.get().fouten_json)
     assert len(opgeslagen) == 100 and {b["totaal"] for b in opgeslagen} == {230}
+    assert [b["row"] for b in opgeslagen] == list(range(2, 102))   # the first hundred, in sheet order
     # "Alle bevindingen" is paged: 50 per page, the stored hundred over two pages.
     assert html.count('class="rij--fout"') == 50 and "Pagina 1 van 2" in html
     assert "Alle 230 staan in het gemarkeerde bestand" in html
