@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from portal.lijsten.formats import FORMATS, GEEN
 from portal.lijsten.reader import Sheet
-from portal.lijsten.validate import _kolom_lezen, check_sheet
+from portal.lijsten.validate import kolom_lezen, check_sheet
 from tests.builders import geldig_bsn, geldig_onderwijsnummer
 
 LASTIG = [
@@ -32,13 +32,13 @@ LASTIG = [
 
 
 def test_column_reading_equals_the_parser_cell_by_cell():
-    """Whichever path _kolom_lezen takes (over the column or over its set), each cell ends up
+    """Whichever path kolom_lezen takes (over the column or over its set), each cell ends up
     with the parser's clean value, and exactly the cells with findings are reported."""
     fmt = FORMATS['VO-overstapper']
     for k in fmt.kolommen:
         kolom = tuple(LASTIG * 3 + [None, 4.0, 7, dt.date(2010, 5, 3)])
         for waarden in (kolom, tuple(v for v in kolom if isinstance(v, str))):
-            schoon, slecht, per_rij = _kolom_lezen(waarden, k.lezen)
+            schoon, slecht, per_rij = kolom_lezen(waarden, k.lezen)
             for i, v in enumerate(waarden):
                 s, m = k.lezen(v) if v is not None else (None, GEEN)
                 assert schoon[i] == s, (k.titel, v)
@@ -134,7 +134,7 @@ def test_column_patches_give_the_parser_value_per_cell(waarden):
     """Rare values to replace are patched in a copy; frequent ones mapped; equal ones left."""
     fmt = FORMATS['VO-overstapper']
     for k in fmt.kolommen:
-        schoon, slecht, per_rij = _kolom_lezen(list(waarden), k.lezen)
+        schoon, slecht, per_rij = kolom_lezen(list(waarden), k.lezen)
         for i, v in enumerate(waarden):
             s, m = k.lezen(v)
             assert schoon[i] == s and type(schoon[i]) is type(s), (k.titel, v)

@@ -199,7 +199,7 @@ def naam_lezer(max_len: int = 200) -> Callable:
 # Rules over a whole column: the columns whose values are all different
 # ---------------------------------------------------------------------------------------------
 # A leerlingnummer, BSN, onderwijsnummer, postcode, phone number, e-mail address or crebocode
-# differs in (nearly) every row, so reading once per distinct value (validate._kolom_lezen) saves
+# differs in (nearly) every row, so reading once per distinct value (validate.kolom_lezen) saves
 # nothing there. Their rules are written once, as polars expressions over the column `s` of clean texts (None
 # for an empty cell): polars runs them over 50,000 cells at once, and one cell (the manual form,
 # a correction in the browser) is a column of one.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .formats import GEEN, TUSSENVOEGSELS, Format
 from .reader import Sheet, kolomletter
-from .validate import _kolom_lezen, titel_sleutel
+from .validate import kolom_lezen, titel_sleutel
 
 __all__ = ["Herstel", "Soort", "SOORTEN", "zoek", "toepassen"]
 
@@ -79,7 +79,7 @@ _DMJ = re.compile(r"\A(\d{1,2})[-./ ](\d{1,2})[-./ ](\d{4})\Z")
 
 def _lees(kolom, waarden: list) -> list[tuple]:
     """(value, findings) of each cell as the check reads it: the column at once, as in the check."""
-    schoon, slecht, per_rij = _kolom_lezen(waarden, kolom.lezen)
+    schoon, slecht, per_rij = kolom_lezen(waarden, kolom.lezen)
     return [(w, (slecht.get(i) if per_rij else slecht.get(v)) or GEEN)
             for i, (w, v) in enumerate(zip(schoon, waarden))]
 

@@ -25,7 +25,7 @@ from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sh
 
 VOORBEELDEN = 20            # findings shown per code in a summary; the counts stay exact
 
-__all__ = ['Resultaat', 'Groep', 'check_bytes', 'check_sheet', 'check_record', 'samenvatting',
+__all__ = ['Resultaat', 'Groep', 'check_bytes', 'check_sheet', 'check_record', 'kolom_lezen', 'samenvatting',
            'samenvatting_json', 'schooljaar_start']
 
 
@@ -432,7 +432,7 @@ def _cel(v, lezen):
     return (None, m) if m else lezen(v)
 
 
-def _kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
+def kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
     """Map a parser over a column, once per distinct value (`uniek`, when the caller already has
     the set): the parser is the one definition of the column's rule, there is no second path.
 
@@ -542,7 +542,7 @@ def _check_rijen(fmt: Format, index: dict[str, int], kolom_van, rijnummers: list
 
 def _kolom_controleren(k, ruw, uniek, rijnummers, letter, j, add) -> tuple[list, set]:
     """One column through its parser (and `required`): → (clean values, positions with an error)."""
-    schoon, slecht, per_rij = _kolom_lezen(ruw, k.lezen, uniek)
+    schoon, slecht, per_rij = kolom_lezen(ruw, k.lezen, uniek)
     fouten = set()
     if slecht:
         plekken = sorted(slecht) if per_rij else list(compress(count(), map(slecht.__contains__, ruw)))
