@@ -444,11 +444,11 @@ def kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
         schoon, meldingen = lezen.kolom(waarden, _bijzonder)
         return schoon, meldingen, True
     try:
-        typen = set(map(type, waarden))
-        if bool in typen and (int in typen or float in typen):
-            # TRUE and 1 are one value in a set, but not one cell: parse such a column cell by cell.
-            raise TypeError
         uniek = set(waarden) if uniek is None else set(uniek)
+        # TRUE and 1 are one value in a set, but not one cell: parse such a column cell by cell.
+        # Only 0 and 1 can merge that way, so the cells' types are looked at only then.
+        if (0 in uniek or 1 in uniek) and _waarheid_en_getal(waarden):
+            raise TypeError
     except TypeError:                     # an unhashable cell value: parse cell by cell
         uitkomsten = [_cel(v, lezen) for v in waarden]
         schoon = [u[0] for u in uitkomsten]
@@ -478,6 +478,11 @@ def kolom_lezen(waarden, lezen, uniek=None) -> tuple[list, dict, bool]:
 
 
 _WEINIG = 8
+
+
+def _waarheid_en_getal(waarden) -> bool:
+    typen = set(map(type, waarden))
+    return bool in typen and (int in typen or float in typen)
 
 
 def _posities(waarden, teksten: dict) -> list[int] | Iterable[int]:
