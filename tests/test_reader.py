@@ -270,6 +270,15 @@ def test_csv_quoted_fields_with_separators_and_newlines():
     assert read_sheet(tekst.encode()).rijen[1] == ["Berg, van den", "Den\nHaag", 'zegt "hoi"']
 
 
+def test_csv_line_breaks_of_a_lone_cr_are_line_breaks():
+    """Old Mac exports end lines with CR alone; polars does not, the csv module does (and a CRLF
+    file with a CR inside a quoted cell keeps it there)."""
+    assert read_sheet(b"Leerlingnummer;Achternaam\rL1;Berg\rL2;Jansen\r").rijen == [
+        ["Leerlingnummer", "Achternaam"], ["L1", "Berg"], ["L2", "Jansen"]]
+    assert read_sheet(b'Leerlingnummer;Mentor\r\nL1;"De\rVries"\r\n').rijen == [
+        ["Leerlingnummer", "Mentor"], ["L1", "De\rVries"]]
+
+
 def test_csv_empty_cells_are_none_and_rows_padded():
     sheet = read_sheet(b"a;b;c\n1;;\n2\n\n\n")
     assert sheet.rijen == [["a", "b", "c"], ["1", None, None], ["2", None, None]]

@@ -355,12 +355,15 @@ def _read_csv(data: bytes, limieten: Limieten) -> Sheet:
     return Sheet(soort="csv", naam=None, kolommen=_transponeer(rijen))
 
 
+_LOSSE_CR = re.compile("\r(?!\n)")       # a line break of a lone CR (old Mac), not CRLF
+
+
 def _csv_kolommen(tekst: str, utf8: bytes, sep: str, limieten: Limieten) -> tuple[list[list], int] | None:
     """The columns as polars' CSV reader gives them (Rust; '' or None for empty, every cell a
     text), when it reads the file as the csv module does: None for what polars refuses and the
     csv module reads leniently (rows of other widths, a stray quote) and for line breaks of a
     lone CR, which polars does not take for line breaks. The csv module reads those files."""
-    if tekst.count("\r") != tekst.count("\r\n"):
+    if _LOSSE_CR.search(tekst):
         return None
     try:
         df = pl.read_csv(utf8, separator=sep, has_header=False, infer_schema=False, quote_char='"')
