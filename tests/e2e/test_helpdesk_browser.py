@@ -34,6 +34,9 @@ def test_a_list_sent_in_the_browser_is_loaded_by_the_helpdesk(app, browser_page,
     page.get_by_role("link", name="Helpdesk").first.click()
     expect(page.get_by_role("heading", name="Aangeleverde leerlinglijsten")).to_be_visible()
     # The filters swap only the results (htmx): choosing MBO empties the table, VO brings it back.
+    # (A choice made before htmx has read the page would be a plain choice with nothing behind it:
+    # the page's scripts run first, as they have when a person gets to choose.)
+    page.wait_for_load_state("load")
     page.get_by_label("Schoolsoort").select_option("MBO")
     expect(page.locator("#resultaten")).to_contain_text("Er zijn geen aanleveringen")
     assert "schoolsoort=MBO" in page.url
