@@ -203,8 +203,9 @@ def naam_lezer(max_len: int = 200) -> Callable:
 # nothing there. Their rules are written once, as polars expressions over the column `s` of clean texts (None
 # for an empty cell): polars runs them over 50,000 cells at once, and one cell (the manual form,
 # a correction in the browser) is a column of one.
-_AL_SCHOON = r'^[!-~](?:[ -~]*[!-~])?$'   # printable ASCII, no space at either end, and (below)
-_TWEE_SPATIES = '  '                      # none doubled: such a text is as schoon_tekst leaves it
+# Printable ASCII in words of one space apart (none at either end, none doubled): such a text is
+# as schoon_tekst leaves it.
+_AL_SCHOON = r'^[!-~]+(?: [!-~]+)*$'
 _S = pl.col('s')
 _TEKST_OF_LEEG = {str, type(None)}
 
@@ -282,7 +283,7 @@ class Kolomregel:
         vlaggen = [m.waar.fill_null(False).alias(f'm{j}') for j, m in enumerate(self.meldingen)]
         if self.voor_anders is not None:
             vlaggen.append(self.voor_anders.fill_null(False).alias('anders'))
-        vies = (~_S.str.contains(_AL_SCHOON) | _S.str.contains(_TWEE_SPATIES, literal=True)).fill_null(False)
+        vies = (~_S.str.contains(_AL_SCHOON)).fill_null(False)
         lf = pl.LazyFrame({'s': s}).with_columns(s=pl.when(_S != '').then(_S)).with_columns(vies=vies)
         for stap in self.hulp:
             lf = lf.with_columns(**stap)
