@@ -184,6 +184,16 @@ MENU = [
 ]
 
 
+def menu_huidig(endpoint: str | None) -> str | None:
+    """The menu entry of the page at `endpoint`: its own entry, else the first entry of its
+    blueprint (a list's page belongs to Helpdesk, not also to Logboek). One entry, never two."""
+    if not endpoint:
+        return None
+    eigen = [e for e, _, _ in MENU if e == endpoint]
+    blueprint = endpoint.split(".")[0]
+    return (eigen or [e for e, _, _ in MENU if e.split(".")[0] == blueprint] or [None])[0]
+
+
 def zet_context(app):
     @app.context_processor
     def layout_context():
@@ -192,6 +202,7 @@ def zet_context(app):
         return {
             "sitenaam": "Leerlingenportaal" if huidige_gebruiker() else "Leerlinglijst aanleveren",
             "menu": MENU,
+            "menu_huidig": menu_huidig(request.endpoint),
             "endpoints": app.view_functions,
             "hulponderwerpen": [(slug, o.titel) for slug, o in ONDERWERPEN.items()],
             "gebruiker": huidige_gebruiker(),

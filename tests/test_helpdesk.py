@@ -35,6 +35,17 @@ def test_helpdesk_menu_entry(login, client):
     assert 'href="/helpdesk/"' in client.get("/").get_data(as_text=True)
 
 
+def test_the_menu_marks_one_entry_as_the_current_page(login, client):
+    """Helpdesk and Logboek live in one blueprint: a list's page belongs to Helpdesk, the log to
+    Logboek, and never are both underlined as the page you are on."""
+    a = maak_aanlevering()
+    login("helpdesk")
+    for pad, huidig in (("/helpdesk/", "Helpdesk"), (f"/helpdesk/{a.id}", "Helpdesk"),
+                        ("/helpdesk/logboek", "Logboek"), ("/leerlingen/", "Leerlingen")):
+        menu = client.get(pad).get_data(as_text=True).split('aria-label="Hoofdmenu"')[1].split("</nav>")[0]
+        assert re.findall(r'aria-current="page">([^<]+)<', menu) == [huidig], pad
+
+
 # --- the queue ------------------------------------------------------------------------------------
 def test_queue_lists_waiting_lists_newest_first_with_counts(login, client):
     oud = maak_aanlevering(aantal=2, naam="Eerste Indiener")
