@@ -195,6 +195,7 @@ def _laden(aanlevering) -> Uitkomst:
     bij: dict[tuple, list] = {}
     # Fetched before COPY holds the connection. SQLite inserts in this process, so nothing runs
     # beside the parse and the whole parse (faster) wins; PostgreSQL inserts while rows stream.
+    # Read once, by nieuwe_rijen() below: on PostgreSQL it is a stream, not a list.
     rijen = (vergelijking.rij_stroom if _is_postgres() else vergelijking.rijen)(aanlevering)
 
     def nieuwe_rijen():

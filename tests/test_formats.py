@@ -121,7 +121,7 @@ def test_a_text_the_column_rules_take_as_clean_is_left_as_it_is_by_schoon_tekst(
     text schoon_tekst would change is outside it."""
     import re
     from portal.lijsten.formats import _AL_SCHOON, schoon_tekst
-    if re.search(_AL_SCHOON, tekst):
+    if re.fullmatch(_AL_SCHOON, tekst):
         assert schoon_tekst(tekst) == tekst
     else:
         assert schoon_tekst(tekst) != tekst or tekst == ''

@@ -307,6 +307,25 @@ def test_a_csv_with_errors_gives_its_cells_and_a_marked_up_workbook(login, clien
     assert Aanlevering.select().count() == 0
 
 
+def test_all_findings_are_listed_in_sheet_order_row_by_row_then_column(login, client):
+    """The stored findings are grouped per code; the table of all findings puts them back in the
+    sheet's order: by row, and within a row from left to right."""
+    login("vo")
+    fmt = format_voor("VO", "overstapper")
+    rijen = leerlingen(fmt, 4, seed=5)
+    rijen[0][titel(fmt, "geslacht")] = "Q"                     # row 2: Geslacht
+    rijen[1][titel(fmt, "geslacht")] = "Q"                     # row 3: Geslacht and BSN
+    rijen[1][titel(fmt, "bsn")] = "123456788"
+    token = csrf_token(client, "/uploaden/opsturen" + VO_OVER)
+    location = post_file(client, "/uploaden/opsturen" + VO_OVER, make_csv(fmt, rijen), token,
+                         bestandsnaam="leerlingen.csv").headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    tabel = html[html.index('id="bevindingen-kop"'):]
+    letter = {veld: kolomletter([k.veld for k in fmt.kolommen].index(veld)) for veld in ("bsn", "geslacht")}
+    cellen = re.findall(r"<td>([A-Z]+[0-9]+)</td>", tabel)
+    assert cellen == [f"{letter['geslacht']}2", f"{letter['bsn']}3", f"{letter['geslacht']}3"]
+
+
 def test_many_findings_are_grouped_with_exact_counts_and_paged(login, client):
     login("vo")
     fmt = format_voor("VO", "overstapper")

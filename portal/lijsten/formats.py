@@ -290,12 +290,12 @@ class Kolomregel:
         return lf.select(_S, pl.col('vies'), self.schoon.alias('schoon'), *vlaggen).collect(
             optimizations=pl.QueryOptFlags.none())
 
-    def _uitkomst(self, df: pl.DataFrame, s: pl.Series | None = None, teksten=None) -> tuple[list, dict]:
+    def _uitkomst(self, df: pl.DataFrame, gelezen: pl.Series | None = None, teksten=None) -> tuple[list, dict]:
         """The clean values as a list, and the meldingen. Given the texts read (`teksten`, and as the
-        column `s`), a clean value that is its cell's text keeps that text's str: only the values that
+        column `gelezen`), a clean value that is its cell's text keeps that text's str: only the values that
         differ are made (most of a column's clean values are its texts, and making 50,000 new str
         objects per column was most of a rule's time)."""
-        schoon = _lijst(df['schoon'], s, teksten)
+        schoon = _lijst(df['schoon'], gelezen, teksten)
         meldingen = {}
         vlaggen = df.select(pl.exclude('s', 'vies', 'schoon'))
         if not vlaggen.width or not vlaggen.select(pl.any_horizontal(pl.all())).to_series().any():
@@ -315,12 +315,12 @@ class Kolomregel:
         return schoon, meldingen
 
 
-def _lijst(schoon: pl.Series, s: pl.Series | None, teksten) -> list:
-    """`schoon` as a list, reusing the str objects of `teksten` (the list `s` was made of) where equal."""
-    if s is None:
+def _lijst(schoon: pl.Series, gelezen: pl.Series | None, teksten) -> list:
+    """`schoon` as a list, reusing the str objects of `teksten` (the list `gelezen` was made of) where equal."""
+    if gelezen is None:
         return schoon.to_list()
-    anders = (~schoon.eq_missing(s)).arg_true()
-    if len(anders) * 4 > len(s):
+    anders = (~schoon.eq_missing(gelezen)).arg_true()
+    if len(anders) * 4 > len(gelezen):
         return schoon.to_list()
     uit = list(teksten)
     for i, v in zip(anders.to_list(), schoon.gather(anders).to_list()):
