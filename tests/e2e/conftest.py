@@ -122,6 +122,15 @@ def scherm_page(request, browser, live_server):
     context.close()
 
 
+def wacht_op_htmx(page):
+    """Until the page is as a person would find it: its scripts have run (a form that was posted
+    without htmx brings a new page) and htmx has swapped and settled what it was answering. A
+    change made earlier meets an element htmx has not taken up yet, and goes nowhere."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def inloggen(page, rol):
     page.goto("/inloggen")
     page.get_by_label("E-mailadres").fill(DEMO[rol])

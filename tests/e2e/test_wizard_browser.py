@@ -14,7 +14,7 @@ from portal import mail
 from portal.lijsten.formats import format_voor
 from portal.models import Aanlevering, MailBericht
 from tests.builders import leerlingen, make_xlsx, titel
-from tests.e2e.conftest import inloggen
+from tests.e2e.conftest import inloggen, wacht_op_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -267,8 +267,10 @@ def test_the_error_summary_follows_the_fields(browser_page):
     samenvatting = page.locator("#foutsamenvatting")
     expect(samenvatting).to_contain_text("Uw naam: Vul uw naam in.")
     expect(samenvatting).to_contain_text("Instantie: Kies uw instantie uit de lijst.")
+    wacht_op_htmx(page)
     page.get_by_label("Instantie").select_option(label="Lyceum De Proeftuin, Amersfoort (99AB00)")
     expect(samenvatting).to_contain_text("Instantie: in orde")
+    wacht_op_htmx(page)
     page.get_by_label("Uw naam").fill("Nina Nieuw")
     page.get_by_label("Uw naam").blur()
     expect(samenvatting).to_contain_text("Uw naam: in orde")
