@@ -31,7 +31,7 @@ from portal.extensions import db, limiter, per_bezoeker
 from portal.lijsten.errors import CATALOG, Bevinding
 from portal.lijsten import koppeling, validate
 from portal.lijsten.formats import FORMATS, SOORTEN, format_voor
-from portal.lijsten.reader import Limieten, kolomindex
+from portal.lijsten.reader import Limieten
 from portal.models import Aanlevering, Controle, Gebeurtenis, Instantie, Leerling, nu
 from portal.schooljaar import schooljaar
 from portal.web import render, see_other, toegang
@@ -269,20 +269,16 @@ def samenvatting(form, namen, fouten):
 
 
 def begrens(bevindingen, per_code=BEWAARD_PER_CODE):
-    """Findings (Bevinding) bounded for storage, as dicts: per code the first `per_code` in
-    spreadsheet order (the core's summary); when a code has more, each kept finding carries the
-    code's exact total as `totaal`."""
-    uit = []
+    """Findings (Bevinding) bounded for storage, as dicts in sheet order: per code the first
+    `per_code` (the core's summary); when a code has more, each kept finding carries the code's
+    exact total as `totaal`."""
+    totalen, bewaard = {}, []
     for groep in validate.samenvatting(bevindingen, per_code):
-        totaal = {"totaal": groep.aantal} if groep.meer else {}
-        uit += [{**b.to_dict(), "cel": b.cel, "niveau": b.niveau, **totaal} for b in groep.eerste]
-    return uit
-
-
-def _plek(bevinding) -> tuple[int, int]:
-    """A stored finding's place in the sheet: its row, then its column (the file's own first)."""
-    letters = (bevinding.get("cel") or "").rstrip("0123456789")
-    return bevinding["row"] or 0, kolomindex(letters) if letters else -1
+        if groep.meer:
+            totalen[groep.code] = {"totaal": groep.aantal}
+        bewaard += groep.eerste
+    return [{**b.to_dict(), "cel": b.cel, "niveau": b.niveau, **totalen.get(b.code, {})}
+            for b in sorted(bewaard, key=validate.bladvolgorde)]
 
 
 def groepeer(bevindingen, voorbeelden=VOORBEELDEN_PER_CODE):
@@ -669,7 +665,7 @@ def controle(token):
     if moet_koppelen(gevonden):
         return see_other(".koppelen", token=token, **keuzes.args)
     bevindingen = json.loads(gevonden.fouten_json) + json.loads(gevonden.waarschuwingen_json)
-    bevindingen.sort(key=_plek)
+    bevindingen.sort(key=lambda b: b["row"] or 0)     # stable: each list is stored in sheet order
     pagina, paginas = pagina_van(request.args, len(bevindingen))
     form = opsturen_form(keuzes, formdata=None, instantie=gevonden.instantie_id, naam=gevonden.naam,
                          email=gevonden.email, toelichting=gevonden.toelichting)

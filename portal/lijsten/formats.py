@@ -291,10 +291,10 @@ class Kolomregel:
             optimizations=pl.QueryOptFlags.none())
 
     def _uitkomst(self, df: pl.DataFrame, gelezen: pl.Series | None = None, teksten=None) -> tuple[list, dict]:
-        """The clean values as a list, and the meldingen. Given the texts read (`teksten`, and as the
-        column `gelezen`), a clean value that is its cell's text keeps that text's str: only the values that
-        differ are made (most of a column's clean values are its texts, and making 50,000 new str
-        objects per column was most of a rule's time)."""
+        """The clean values as a list, and the meldingen. Given the texts read (`teksten`, and as
+        the column `gelezen`), a clean value that is its cell's text keeps that text's str: only
+        the values that differ are made (most of a column's clean values are its texts, and making
+        50,000 new str objects per column was most of a rule's time)."""
         schoon = _lijst(df['schoon'], gelezen, teksten)
         meldingen = {}
         vlaggen = df.select(pl.exclude('s', 'vies', 'schoon'))
@@ -316,7 +316,8 @@ class Kolomregel:
 
 
 def _lijst(schoon: pl.Series, gelezen: pl.Series | None, teksten) -> list:
-    """`schoon` as a list, reusing the str objects of `teksten` (the list `gelezen` was made of) where equal."""
+    """`schoon` as a list, reusing the str objects of `teksten` (the list `gelezen` was made of)
+    where they are equal."""
     if gelezen is None:
         return schoon.to_list()
     anders = (~schoon.eq_missing(gelezen)).arg_true()

@@ -26,7 +26,7 @@ from .reader import (Bestandsfout, FormuleZonderWaarde, Foutwaarde, Limieten, Sh
 VOORBEELDEN = 20            # findings shown per code in a summary; the counts stay exact
 
 __all__ = ['Resultaat', 'Groep', 'check_bytes', 'check_sheet', 'check_record', 'kolom_lezen', 'samenvatting',
-           'samenvatting_json', 'schooljaar_start']
+           'samenvatting_json', 'schooljaar_start', 'bladvolgorde']
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Resultaat:
 
     @property
     def bevindingen(self) -> list[Bevinding]:
-        return sorted(self.fouten + self.waarschuwingen, key=_volgorde)
+        return sorted(self.fouten + self.waarschuwingen, key=bladvolgorde)
 
     def samenvatting(self, n: int = VOORBEELDEN) -> list[Groep]:
         return samenvatting(self.fouten + self.waarschuwingen, n)
@@ -75,7 +75,8 @@ class Resultaat:
                 'warnings': [b.to_dict() for b in self.waarschuwingen]}
 
 
-def _volgorde(b: Bevinding):
+def bladvolgorde(b: Bevinding):
+    """A finding's place in the sheet: its row, then its column (the file's own findings first)."""
     return (b.rij or 0, b.params.get('_pos', -1))
 
 
@@ -105,7 +106,7 @@ def samenvatting(bevindingen: Iterable[Bevinding], n: int = VOORBEELDEN) -> list
     the sheet; per code the exact count and the first `n` findings in spreadsheet order. Pure: the
     web layer stores and shows this instead of every finding."""
     per_code: dict[str, list[Bevinding]] = {}
-    for b in sorted(bevindingen, key=_volgorde):
+    for b in sorted(bevindingen, key=bladvolgorde):
         per_code.setdefault(b.code, []).append(b)
     groepen = [Groep(code, lijst[0].niveau, len(lijst), tuple(lijst[:n])) for code, lijst in per_code.items()]
     groepen.sort(key=lambda g: g.niveau != 'E')          # stable: spreadsheet order within a level
@@ -246,7 +247,7 @@ def _leeg(v) -> bool:
 
 
 def _resultaat(fmt, aantal, bevindingen, kolommen) -> Resultaat:
-    bevindingen.sort(key=_volgorde)
+    bevindingen.sort(key=bladvolgorde)
     fouten = [b for b in bevindingen if b.is_fout]
     waarschuwingen = [b for b in bevindingen if not b.is_fout]
     return Resultaat(fmt, aantal, fouten, waarschuwingen, kolommen)
@@ -411,7 +412,7 @@ def check_record(fmt: Format, waarden: dict[str, object], *,
     index = {k.veld: j for j, k in enumerate(fmt.kolommen)}
     kolommen, bevindingen = _check_rijen(fmt, index, lambda j: ([rij[j]], None), [None], vandaag, met_letters=False)
     schoon = {veld: kolom[0] for veld, kolom in kolommen.items() if veld != 'rij'}
-    bevindingen.sort(key=_volgorde)
+    bevindingen.sort(key=bladvolgorde)
     return schoon, bevindingen
 
 
@@ -481,6 +482,7 @@ _WEINIG = 8
 
 
 def _waarheid_en_getal(waarden) -> bool:
+    """Does the column hold TRUE or FALSE beside numbers (cells a set would merge with 1 and 0)?"""
     typen = set(map(type, waarden))
     return bool in typen and (int in typen or float in typen)
 
