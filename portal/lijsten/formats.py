@@ -200,9 +200,9 @@ def naam_lezer(max_len: int = 200) -> Callable:
 # ---------------------------------------------------------------------------------------------
 # A leerlingnummer, BSN, onderwijsnummer, postcode, phone number, e-mail address or crebocode
 # differs in (nearly) every row, so reading once per distinct value (validate.kolom_lezen) saves
-# nothing there. Their rules are written once, as polars expressions over the column `s` of clean texts (None
-# for an empty cell): polars runs them over 50,000 cells at once, and one cell (the manual form,
-# a correction in the browser) is a column of one.
+# nothing there. Their rules are written once, as polars expressions over the column `s` of clean
+# texts (None for an empty cell): polars runs them over 50,000 cells at once, and one cell (the
+# manual form, a correction in the browser) is a column of one.
 # Printable ASCII in words of one space apart (none at either end, none doubled): such a text is
 # as schoon_tekst leaves it.
 _AL_SCHOON = r'^[!-~]+(?: [!-~]+)*$'
